@@ -1,0 +1,39 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+MATCHES_PASSWORD = EqualTo("password", "The two passwords differ.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired()])
+    confirm = PasswordField("Repeat the new password", validators=[DataRequired(), MATCHES_PASSWORD])
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Your name", validators=[Length(max=200)])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=200)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password")
+    password = PasswordField("New password", validators=[DataRequired()])
+    confirm = PasswordField("Repeat the new password", validators=[DataRequired(), MATCHES_PASSWORD])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)])

@@ -1,0 +1,110 @@
+"""Configuration read from the environment through typed helpers."""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ImproperlyConfigured(RuntimeError):
+    """Raised at start-up when a required setting is missing or invalid."""
+
+
+def env_str(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _database_url():
+    url = env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tessera.db'}")
+    # Accept the common postgres:// spellings and use psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    ENV_NAME = env_str("TESSERA_ENV", "development")
+    SECRET_KEY = env_str("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = env_str("REDIS_URL")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 12))
+    # How many reverse proxies to trust for X-Forwarded-* (0 = none).
+    PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)
+
+    WTF_CSRF_ENABLED = True
+    # A labeling page stays open for hours; the token lives as long as the session.
+    WTF_CSRF_TIME_LIMIT = None
+
+    RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+
+    MAIL_SERVER = env_str("MAIL_SERVER")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USERNAME = env_str("MAIL_USERNAME")
+    MAIL_PASSWORD = env_str("MAIL_PASSWORD")
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    MAIL_FROM = env_str("MAIL_FROM", "tessera@localhost")
+
+    INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+    PASSWORD_RESET_HOURS = env_int("PASSWORD_RESET_HOURS", 2)
+    TESSERA_VERSION = "0.1.0"
+
+    @classmethod
+    def validate(cls, app):
+        """Fail loudly on a production start without the settings it cannot run without."""
+        if not app.config.get("SECRET_KEY"):
+            if app.config["ENV_NAME"] == "production":
+                raise ImproperlyConfigured(
+                    "SECRET_KEY is not set. Set it in the environment (see .env.example) "
+                    "before starting Tessera in production."
+                )
+            app.config["SECRET_KEY"] = _development_secret()
+
+
+def _development_secret():
+    """A per-checkout key for development, kept in instance/ so sessions survive a restart."""
+    path = INSTANCE_DIR / "dev-secret-key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        path.write_text(os.urandom(32).hex())
+    return path.read_text().strip()
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"  # noqa: S105 (the test configuration only)
+    # The suite runs on DATABASE_URL when given (CI's PostgreSQL run), else on a throw-away SQLite file
+    # that tests/conftest.py names.
+    SQLALCHEMY_DATABASE_URI = _database_url() if env_str("DATABASE_URL") else None
+    RATELIMIT_ENABLED = False
+    MAIL_SERVER = None
+    # Hashing at full cost would dominate the suite's time; the rehash check upgrades such hashes anyway.
+    PASSWORD_HASH_CHEAP = True

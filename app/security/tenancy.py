@@ -1,0 +1,27 @@
+"""Resolving the organization in the URL and the signed-in person's membership in it, once per request."""
+from flask import g
+from sqlalchemy import select
+
+from app.extensions import db
+
+
+def current_org():
+    return g.get("org")
+
+
+def current_member():
+    return g.get("member")
+
+
+def load_org(slug, user):
+    """Put the organization and the user's membership in ``g``; both None when the slug is unknown."""
+    from app.orgs.models import Organization, OrgMember
+
+    org = db.session.execute(select(Organization).where(Organization.slug == slug)).scalar_one_or_none()
+    member = None
+    if org is not None and user is not None and user.is_authenticated:
+        member = db.session.execute(
+            select(OrgMember).where(OrgMember.org_id == org.id, OrgMember.user_id == user.id)
+        ).scalar_one_or_none()
+    g.org, g.member = org, member
+    return org, member

@@ -1,0 +1,178 @@
+"""The permission matrix: every organization route, every kind of caller, with and without htmx.
+
+Each route is called with input that passes the gate but is refused by validation where one can be, so
+that a granted call shows as 422 and changes nothing, while a refused one shows as 403/404/login. The
+expected status comes from the permission table, except where a route lists its own answers.
+"""
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from app.orgs.models import OrgMember, Workspace
+from app.orgs.services import invite_by_email
+from app.security.permissions import PERMISSIONS
+from tests.conftest import hx
+
+CALLERS = ("owner", "admin", "manager", "reviewer", "annotator", "pending", "deactivated", "outsider", "anonymous")
+WORKING = ("owner", "admin", "manager", "reviewer", "annotator")
+
+#: endpoint -> (method, form data, status when granted: int or (plain, htmx), {caller: status} overrides)
+ORG_ROUTES = {
+    "orgs.home": ("GET", None, 200, {}),
+    "orgs.pending": ("GET", None, 404, {"pending": 200, "outsider": 404, "deactivated": 404}),
+    # members
+    "orgs.members": ("GET", None, 200, {}),
+    "orgs.member_role": ("POST", {"role": "no-such-role"}, 422, {}),
+    "orgs.members_bulk_role": ("POST", {"role": "no-such-role"}, 422, {}),
+    "orgs.invite": ("POST", {"emails": "not an address", "role": "annotator"}, 422, {}),
+    "orgs.invitation_revoke": ("POST", {}, (303, 200), {}),
+    "orgs.join_link_reset": ("POST", {}, 200, {}),
+    # settings
+    "orgs.settings": ("GET", None, 200, {}),
+    "orgs.transfer_ownership": ("POST", {"member_id": ""}, 422, {}),
+    # workspaces: the Default workspace was made by nobody in particular, so only Owner and Admin reach it
+    "orgs.workspaces": ("GET", None, 200, {}),
+    "orgs.workspace_create": ("POST", {"name": ""}, 422, {}),
+    "orgs.workspace": ("GET", None, 200, {"manager": 403, "reviewer": 403, "annotator": 403}),
+    "orgs.workspace_rename": ("POST", {"name": ""}, 422, {"manager": 403}),
+    "orgs.workspace_member_add": ("POST", {"user_id": ""}, 422, {"manager": 403}),
+    "orgs.workspace_member_remove": ("POST", {}, 422, {"manager": 403}),
+    "orgs.workspace_delete": ("POST", {}, (303, 200), {"manager": 403}),
+    # audit
+    "audit.log": ("GET", None, 200, {}),
+    "audit.export": ("GET", None, 200, {}),
+    "audit.retention": ("POST", {"audit_retention_days": "-5"}, 422, {}),
+}
+
+
+def _org_endpoints(app):
+    return {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/o/")}
+
+
+def test_matrix_lists_every_organization_route(app):
+    endpoints = _org_endpoints(app)
+    assert endpoints - ORG_ROUTES.keys() == set(), "add the new organization routes to ORG_ROUTES"
+    assert ORG_ROUTES.keys() - endpoints == set(), "ORG_ROUTES names routes that do not exist"
+
+
+def _expected(app, endpoint, caller, htmx):
+    _, _, granted, overrides = ORG_ROUTES[endpoint]
+    if caller in overrides:
+        status = overrides[caller]
+    else:
+        permission = app.view_functions[endpoint].permission
+        scope, roles = PERMISSIONS[permission]
+        if caller == "anonymous":
+            return 401 if htmx else 302
+        if caller in ("outsider", "deactivated"):
+            return 404
+        if caller == "pending":
+            return 403 if htmx else 302
+        status = granted if scope != "org" or caller in {r.value for r in roles} else 403
+    if isinstance(status, tuple):
+        status = status[1] if htmx else status[0]
+    return status
+
+
+@pytest.fixture
+def url_args(db, people, dummy_org):
+    owner = people["owner"]
+    member = db.session.execute(
+        select(OrgMember).where(OrgMember.org_id == dummy_org.id, OrgMember.user_id == people["annotator"].id)
+    ).scalar_one()
+    invitation, _ = invite_by_email(owner, dummy_org, "invitee@example.com", "annotator")[0]
+    workspace = db.session.execute(select(Workspace).where(Workspace.org_id == dummy_org.id)).scalars().first()
+    db.session.commit()
+    return {"org_slug": dummy_org.slug, "member_id": member.id, "invitation_id": invitation.id,
+            "workspace_id": workspace.id, "user_id": people["annotator"].id}
+
+
+def _url(app, endpoint, url_args):
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    with app.test_request_context():
+        return url_for(endpoint, **{k: v for k, v in url_args.items() if k in rule.arguments})
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("endpoint", sorted(ORG_ROUTES))
+def test_matrix(app, client_for, people, url_args, endpoint, caller, htmx):
+    method, data, _, _ = ORG_ROUTES[endpoint]
+    url = _url(app, endpoint, url_args)
+    client = client_for(None if caller == "anonymous" else people[caller])
+    response = client.open(url, method=method, data=data, headers=hx() if htmx else {})
+    body = response.get_data(as_text=True)  # also drains streamed responses
+    response.close()
+    expected = _expected(app, endpoint, caller, htmx)
+    assert response.status_code == expected, (
+        f"{caller} {'htmx ' if htmx else ''}{method} {url}: {response.status_code}, expected {expected}\n{body[:300]}"
+    )
+    if caller == "anonymous" and htmx:
+        assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
+#: JSON API routes of an organization -> (method, JSON body, status when granted); answers do not vary with htmx
+API_ROUTES = {
+    "api.org_detail": ("GET", None, 200),
+    "api.org_update": ("PATCH", {"title": ""}, 400),
+    "api.membership_list": ("GET", None, 200),
+    "api.membership_detail": ("GET", None, 200),
+    "api.membership_update": ("PATCH", {"role": "no-such-role"}, 400),
+    "api.membership_delete": ("DELETE", None, 204),
+}
+
+
+def test_api_matrix_lists_every_organization_api_route(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/api/organizations/<")}
+    assert endpoints == API_ROUTES.keys()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("endpoint", sorted(API_ROUTES))
+def test_api_matrix(app, client_for, people, dummy_org, endpoint, caller, htmx):
+    method, body, granted = API_ROUTES[endpoint]
+    url = _url(app, endpoint, {"org_id": dummy_org.id, "user_id": people["annotator"].id})
+    client = client_for(None if caller == "anonymous" else people[caller])
+    response = client.open(url, method=method, json=body, headers=hx() if htmx else {})
+    permission = app.view_functions[endpoint].permission
+    expected = {"anonymous": 401, "outsider": 404, "deactivated": 404, "pending": 403}.get(caller)
+    if expected is None:
+        expected = granted if caller in {r.value for r in PERMISSIONS[permission][1]} else 403
+    body_text = response.get_data(as_text=True)[:200]
+    assert response.status_code == expected, f"{caller} {method} {url}: {response.status_code} {body_text}"
+    if response.status_code >= 400:
+        assert response.get_json()["status_code"] == expected  # the API's error envelope, never an HTML page
+
+
+#: site administration -> (method, form data, status for a site administrator: int or (plain, htmx))
+ADMIN_ROUTES = {
+    "admin.orgs": ("GET", None, 200),
+    "admin.org_create": ("POST", {"name": ""}, 422),
+    "admin.site_admins": ("GET", None, 200),
+    "admin.site_admin_grant": ("POST", {"email": "not an address"}, 422),
+    "admin.site_admin_revoke": ("POST", {}, 422),
+}
+
+
+def test_admin_matrix_lists_every_admin_route(app):
+    assert {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/admin")} == ADMIN_ROUTES.keys()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("caller", ("site_admin",) + CALLERS)
+@pytest.mark.parametrize("endpoint", sorted(ADMIN_ROUTES))
+def test_admin_matrix(app, client_for, people, create_user, endpoint, caller, htmx):
+    method, data, granted = ADMIN_ROUTES[endpoint]
+    site_admin = create_user(is_site_admin=True)
+    # revoking: the target is another site administrator's account id, refused for being the caller's own
+    url = _url(app, endpoint, {"user_id": site_admin.id})
+    user = site_admin if caller == "site_admin" else (None if caller == "anonymous" else people[caller])
+    response = client_for(user).open(url, method=method, data=data, headers=hx() if htmx else {})
+    if caller == "site_admin":
+        expected = granted
+    elif caller == "anonymous":
+        expected = 401 if htmx else 302
+    else:
+        expected = 403
+    assert response.status_code == expected, f"{caller} {method} {url}: {response.status_code}"
