@@ -18,6 +18,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+PASSWORD = "browser password 1"
+
+
 class LiveConfig(TestConfig):
     TESTING = False
 
@@ -77,5 +80,26 @@ def seed(live_app):
             result = fn()
             db.session.commit()
             return result
+
+    return run
+
+
+def wait_for_htmx(page):
+    """Wait until htmx has no request in flight and has settled every swap (a fill before that can be lost)."""
+    page.wait_for_function(
+        "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
+@pytest.fixture
+def sign_in(page):
+    """Sign in through the login form, as a person would."""
+
+    def run(email, password=PASSWORD):
+        page.goto("/login")
+        wait_for_htmx(page)
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
 
     return run

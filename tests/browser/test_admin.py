@@ -3,25 +3,18 @@ import uuid
 
 import pytest
 
+from tests.browser.conftest import PASSWORD
+
 pytestmark = pytest.mark.browser
 
-PASSWORD = "browser password 1"
 
-
-def _sign_in(page, email, password):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def test_site_admin_creates_an_organization_and_its_owner_signs_in(page, seed):
+def test_site_admin_creates_an_organization_and_its_owner_signs_in(page, seed, sign_in):
     from app.auth.services import create_user
 
     suffix = uuid.uuid4().hex[:8]
     admin_email = f"root-{suffix}@example.com"
     seed(lambda: create_user(None, admin_email, "Root", PASSWORD, is_site_admin=True))
-    _sign_in(page, admin_email, PASSWORD)
+    sign_in(admin_email)
     page.wait_for_url("**/admin/")
 
     form = page.locator("#org-create-form")
@@ -40,5 +33,5 @@ def test_site_admin_creates_an_organization_and_its_owner_signs_in(page, seed):
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
-    _sign_in(page, f"owner-{suffix}@example.com", password)
+    sign_in(f"owner-{suffix}@example.com", password)
     page.wait_for_url(f"**/o/fresh-{suffix}/")

@@ -3,17 +3,9 @@ import uuid
 
 import pytest
 
+from tests.browser.conftest import PASSWORD
+
 pytestmark = pytest.mark.browser
-
-PASSWORD = "browser password 1"
-
-
-def _sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/o/**")
 
 
 def _chain_length(slug):
@@ -27,7 +19,7 @@ def _chain_length(slug):
     return db.session.execute(select(func.count()).where(AuditEntry.chain == chain_key(org.id))).scalar()
 
 
-def test_filter_load_older_and_retention(page, seed):
+def test_filter_load_older_and_retention(page, seed, sign_in):
     from app.audit.services import record
     from app.audit.views import PAGE_SIZE
     from app.auth.services import create_user
@@ -44,7 +36,8 @@ def test_filter_load_older_and_retention(page, seed):
         record(owner, org, "member.role_changed", target=("user", 1, f"needle-{suffix}@example.com"))
 
     seed(make)
-    _sign_in(page, email)
+    sign_in(email)
+    page.wait_for_url("**/o/**")
     page.goto(f"/o/{slug}/audit")
     assert page.get_by_text("Chain intact").is_visible()
     rows = page.locator("#audit-rows tr[id^=entry-]")

@@ -4,12 +4,12 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PASSWORD
+
 pytestmark = pytest.mark.browser
 
-PASSWORD = "browser password 1"
 
-
-def test_owner_invites_and_changes_a_role_without_reloading(page, seed):
+def test_owner_invites_and_changes_a_role_without_reloading(page, seed, sign_in):
     from app.auth.services import create_user
     from app.orgs.services import add_member, create_org
     from app.security.roles import Role
@@ -26,10 +26,7 @@ def test_owner_invites_and_changes_a_role_without_reloading(page, seed):
     member_id = seed(make)
     row = page.locator(f"#member-{member_id}")
 
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(email)
     page.wait_for_url(f"**/o/m-{suffix}/")
     page.get_by_role("link", name="Members").click()
     page.wait_for_url(f"**/o/m-{suffix}/members")

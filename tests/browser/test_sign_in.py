@@ -2,9 +2,9 @@ import uuid
 
 import pytest
 
-pytestmark = pytest.mark.browser
+from tests.browser.conftest import PASSWORD, wait_for_htmx
 
-PASSWORD = "browser password 1"
+pytestmark = pytest.mark.browser
 
 
 def test_sign_in_and_out(page, seed):
@@ -16,11 +16,15 @@ def test_sign_in_and_out(page, seed):
     seed(lambda: create_org(None, f"Browser {suffix}", create_user(None, email, "Bea Browser", PASSWORD), slug=f"b-{suffix}"))
 
     page.goto("/")
+    wait_for_htmx(page)
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("do not match an active account").wait_for()
+    wait_for_htmx(page)
 
+    # the refused form keeps the e-mail and asks for the password again
+    assert page.get_by_label("E-mail").input_value() == email
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**/o/b-{suffix}/")
