@@ -197,3 +197,28 @@ def annotator_client(client_for, people):
 @pytest.fixture
 def outsider_client(client_for, people):
     return client_for(people["outsider"])
+
+
+@pytest.fixture
+def create_project(db):
+    """``create_project(org, actor=None, **settings)``: a project in the organization's first shared workspace."""
+    from sqlalchemy import select
+
+    from app.orgs.models import Workspace
+    from app.projects.services import create_project as _create
+
+    def make(org, actor=None, title=None, workspace=None, **settings):
+        workspace = workspace or db.session.execute(
+            select(Workspace).where(Workspace.org_id == org.id, Workspace.is_sandbox.is_(False)).order_by(Workspace.id)
+        ).scalars().first()
+        project = _create(actor, org, workspace, title or f"Project {next(_counter)}", **settings)
+        db.session.commit()
+        return project
+
+    return make
+
+
+@pytest.fixture
+def dummy_project(create_project, dummy_org, people):
+    """A published project in Acme's Default workspace, made by its Owner."""
+    return create_project(dummy_org, people["owner"], title="Sentiment", is_published=True)

@@ -33,6 +33,20 @@ ACTIONS = frozenset({
     "workspace.deleted",
     "workspace.member_added",
     "workspace.member_removed",
+    # projects
+    "project.created",
+    "project.updated",
+    "project.config_changed",
+    "project.deleted",
+    "project.member_added",
+    "project.member_removed",
+    "project.member_role_changed",
+    # tasks, imports and exports
+    "tasks.imported",
+    "tasks.exported",
+    "tasks.deleted",
+    "tasks.assigned",
+    "annotations.deleted",
     # the trail itself
     "audit.retention_changed",
     "audit.purged",

@@ -61,4 +61,7 @@ def project_org(project):
 
 @object_rule(Project)
 def _project_rule(user, member, permission, project):
+    if permission == "tasks.view" and role_in_project(member, project) == Role.ANNOTATOR \
+            and not project.show_dm_to_annotators:
+        return False
     return can_see_project(user, member, project)

@@ -36,6 +36,9 @@ PERMISSIONS = {
     "projects.view": ("org", EVERY_WORKING_ROLE),
     "projects.create": ("org", MANAGER_AND_UP),
     "projects.manage": ("org", MANAGER_AND_UP),
+    #: the Data Manager; Annotators only where the project allows it (app/projects/access.py)
+    "tasks.view": ("org", EVERY_WORKING_ROLE),
+    "tasks.manage": ("org", MANAGER_AND_UP),
     "tasks.import": ("org", MANAGER_AND_UP),
     "tasks.export": ("org", MANAGER_AND_UP),
     "labeling.annotate": ("org", EVERY_WORKING_ROLE),

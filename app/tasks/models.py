@@ -38,6 +38,7 @@ class Task(TimestampMixin, db.Model):
 
     annotations = relationship("Annotation", back_populates="task", cascade="all, delete-orphan", passive_deletes=True)
     predictions = relationship("Prediction", back_populates="task", cascade="all, delete-orphan", passive_deletes=True)
+    project = relationship("Project")
 
 
 class Annotation(TimestampMixin, db.Model):
@@ -81,6 +82,7 @@ class Prediction(TimestampMixin, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
     task = relationship("Task", back_populates="predictions")
+    project = relationship("Project")
 
 
 class TaskImport(TimestampMixin, db.Model):

@@ -42,6 +42,31 @@ ORG_ROUTES = {
     "audit.log": ("GET", None, 200, {}),
     "audit.export": ("GET", None, 200, {}),
     "audit.retention": ("POST", {"audit_retention_days": "-5"}, 422, {}),
+    # projects: the Manager was added to the project's workspace, the Annotator and Reviewer to the project
+    "projects.projects": ("GET", None, 200, {}),
+    "projects.project_new": ("GET", None, 200, {}),
+    "projects.project_create": ("POST", {"title": ""}, 422, {}),
+    "projects.project": ("GET", None, 200, {}),
+    "projects.settings": ("GET", None, 200, {}),
+    "projects.settings_general_save": ("POST", {"title": ""}, 422, {}),
+    "projects.settings_labeling": ("GET", None, 200, {}),
+    "projects.settings_labeling_preview": ("POST", {"label_config": "<View>"}, 200, {}),
+    "projects.settings_labeling_save": ("POST", {"label_config": "<View><Nope/></View>"}, 422, {}),
+    "projects.settings_annotation": ("GET", None, 200, {}),
+    "projects.settings_annotation_save": ("POST", {"reservation_minutes": "0"}, 422, {}),
+    "projects.settings_quality": ("GET", None, 200, {}),
+    "projects.settings_quality_save": ("POST", {"overlap": "0"}, 422, {}),
+    "projects.settings_members": ("GET", None, 200, {}),
+    "projects.settings_member_add": ("POST", {"user": ""}, 422, {}),
+    "projects.settings_member_role": ("POST", {"role": "boss"}, 422, {}),
+    "projects.settings_member_remove": ("POST", {}, (303, 200), {}),
+    "projects.settings_danger": ("GET", None, 200, {}),
+    "projects.project_delete": ("POST", {"confirm": "not the title"}, 422, {}),
+    "projects.project_drop_tasks": ("POST", {"drop-confirm": "not the title"}, 422, {}),
+    "projects.import_page": ("GET", None, 200, {}),
+    "projects.import_upload": ("POST", {}, 422, {}),
+    "projects.export_page": ("GET", None, 200, {}),
+    "projects.export_download": ("GET", None, 200, {}),
 }
 
 
@@ -75,16 +100,26 @@ def _expected(app, endpoint, caller, htmx):
 
 
 @pytest.fixture
-def url_args(db, people, dummy_org):
+def url_args(db, people, dummy_org, create_project):
+    from app.orgs.services import add_workspace_member, create_workspace
+    from app.projects.services import add_project_member
+
     owner = people["owner"]
     member = db.session.execute(
         select(OrgMember).where(OrgMember.org_id == dummy_org.id, OrgMember.user_id == people["annotator"].id)
     ).scalar_one()
     invitation, _ = invite_by_email(owner, dummy_org, "invitee@example.com", "annotator")[0]
     workspace = db.session.execute(select(Workspace).where(Workspace.org_id == dummy_org.id)).scalars().first()
+    # the project lives in a workspace of its own, so the Manager's access to it says nothing of Default
+    labeling = create_workspace(owner, dummy_org, "Labeling")
+    add_workspace_member(owner, dummy_org, labeling, people["manager"])
+    project = create_project(dummy_org, owner, title="Sentiment", workspace=labeling, is_published=True)
+    link = add_project_member(owner, project, people["annotator"])
+    add_project_member(owner, project, people["reviewer"])
     db.session.commit()
     return {"org_slug": dummy_org.slug, "member_id": member.id, "invitation_id": invitation.id,
-            "workspace_id": workspace.id, "user_id": people["annotator"].id}
+            "workspace_id": workspace.id, "user_id": people["annotator"].id, "project_id": project.id,
+            "link_id": link.id}
 
 
 def _url(app, endpoint, url_args):
