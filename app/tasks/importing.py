@@ -320,9 +320,12 @@ class _Writer:
                 "total_predictions": len(predictions), "is_labeled": done >= overlap,
             })
             self.inner_id += 1
-        table = Task.__table__
-        ids = db.session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        # A plain executemany (RETURNING in parameter order goes row by row on SQLite); the ids come back by
+        # the batch's inner_ids, which are unique in the project.
+        db.session.execute(insert(Task.__table__), rows)
+        ids = db.session.execute(select(Task.id).where(
+            Task.project_id == self.project.id, Task.inner_id >= rows[0]["inner_id"],
+            Task.inner_id <= rows[-1]["inner_id"]).order_by(Task.inner_id)).scalars().all()
         self.result.task_ids.extend(ids)
         self.result.task_count += len(ids)
         self._children(ids, now)

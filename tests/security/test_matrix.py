@@ -67,6 +67,12 @@ ORG_ROUTES = {
     "projects.import_upload": ("POST", {}, 422, {}),
     "projects.export_page": ("GET", None, 200, {}),
     "projects.export_download": ("GET", None, 200, {}),
+    # data manager: the project does not show it to Annotators; bulk actions with nothing selected are refused
+    "datamanager.data": ("GET", None, 200, {"annotator": 403}),
+    "datamanager.delete_tasks": ("POST", {}, 422, {}),
+    "datamanager.delete_annotations": ("POST", {}, 422, {}),
+    "datamanager.assign": ("POST", {}, 422, {}),
+    "datamanager.export": ("POST", {}, 422, {}),
 }
 
 
