@@ -1,6 +1,8 @@
 """Configuration read from the environment through typed helpers."""
 import os
 from datetime import timedelta
+
+import orjson
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,7 +48,9 @@ class Config:
     ENV_NAME = env_str("TESSERA_ENV", "development")
     SECRET_KEY = env_str("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # orjson reads and writes JSON columns several times faster than the standard library (exports, imports).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": lambda value: orjson.dumps(value).decode(),
+                                 "json_deserializer": orjson.loads}
     REDIS_URL = env_str("REDIS_URL")
 
     SESSION_COOKIE_HTTPONLY = True

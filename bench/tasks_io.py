@@ -202,9 +202,7 @@ def data_manager_url(app, project_id):
     """The filtered tasks table: text contains "broke", at least one prediction, newest update first."""
     if "datamanager.data" not in app.view_functions:
         return None
-    from app.datamanager.query import bench_filter_query
-
-    return f"/o/bench/projects/{project_id}/data?{bench_filter_query()}"
+    return f"/o/bench/projects/{project_id}/data?data_key=text&data_text=broke&predictions=yes"
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ def iso(value):
     """ISO-8601 UTC with microseconds and ``Z``: ``2026-11-22T06:18:44.203992Z``."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is much faster than strftime, and exports call this for every task and annotation.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def split_name(user):

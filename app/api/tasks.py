@@ -17,7 +17,7 @@ from app.projects.models import Project
 from app.security.decorators import require
 from app.security.permissions import effective_role
 from app.security.roles import Role
-from app.tasks import exporting, importing
+from app.tasks import editing, exporting, importing
 from app.tasks.models import Prediction, Task
 
 TRUE = frozenset({"1", "true", "yes", "on"})
@@ -74,8 +74,14 @@ def task_import(project):
     files = [f for _, f in request.files.items(multi=True)]
     if files:
         for upload in files:
-            results.append(importing.import_tasks(current_user, project, upload.stream, filename=upload.filename,
-                                                  commit_to_project=commit))
+            try:
+                results.append(importing.import_tasks(current_user, project, upload.stream,
+                                                      filename=upload.filename, commit_to_project=commit))
+            except importing.ImportRefused as exc:
+                if len(files) == 1:
+                    raise
+                # Several files: say which one, so the line number means something.
+                raise Refused(f"{upload.filename}: {exc.message}") from None
     elif request.form.get("url"):
         raise Refused("Importing from a URL is not supported; upload the file instead.", "url")
     else:
@@ -100,7 +106,7 @@ def prediction_import(project):
     items = request.get_json(silent=True)
     if not isinstance(items, (list, dict)):
         raise ApiError(400, "Validation error", {"non_field_errors": ["Send a JSON list of predictions."]})
-    return jsonify({"created": importing.import_predictions(current_user, project, items)}), 201
+    return jsonify({"created": editing.import_predictions(current_user, project, items)}), 201
 
 
 # Export -----------------------------------------------------------------------------------------------------
@@ -170,7 +176,7 @@ def task_create():
     body = json_body("project", "data")
     project = _visible(_project_arg(body["project"]))
     _may("tasks.import", project)
-    task = importing.create_task(current_user, project, body["data"], body.get("meta"))
+    task = editing.create_task(current_user, project, body["data"], body.get("meta"))
     return jsonify(ser.task(task, project.overlap, full=True)), 201
 
 
@@ -194,7 +200,7 @@ def task_update(task):
     for key in ("data", "meta"):
         if key in body and not isinstance(body[key], dict):
             raise Refused(f"{key} must be a JSON object.", key)
-    importing.update_task(current_user, task, data=body.get("data"), meta=body.get("meta"))
+    editing.update_task(current_user, task, data=body.get("data"), meta=body.get("meta"))
     return jsonify(ser.task(task, task.project.overlap, full=True))
 
 
@@ -202,7 +208,7 @@ def task_update(task):
 @require("tasks.import", load=Task, arg="task_id")
 def task_delete(task):
     _visible(task.project)
-    importing.delete_task(current_user, task)
+    editing.delete_task(current_user, task)
     return "", 204
 
 
@@ -248,7 +254,7 @@ def prediction_create():
         abort(404)
     _visible(task.project)
     _may("tasks.import", task.project)
-    return jsonify(ser.prediction(importing.create_prediction(current_user, task, body))), 201
+    return jsonify(ser.prediction(editing.create_prediction(current_user, task, body))), 201
 
 
 @bp.route("/api/predictions/<int:prediction_id>")
@@ -262,12 +268,12 @@ def prediction_detail(prediction):
 @require("tasks.import", load=Prediction, arg="prediction_id")
 def prediction_update(prediction):
     _visible(prediction.project)
-    return jsonify(ser.prediction(importing.update_prediction(current_user, prediction, json_body())))
+    return jsonify(ser.prediction(editing.update_prediction(current_user, prediction, json_body())))
 
 
 @bp.route("/api/predictions/<int:prediction_id>", methods=["DELETE"])
 @require("tasks.import", load=Prediction, arg="prediction_id")
 def prediction_delete(prediction):
     _visible(prediction.project)
-    importing.delete_prediction(current_user, prediction)
+    editing.delete_prediction(current_user, prediction)
     return "", 204

@@ -193,4 +193,4 @@ def membership_delete(org_id, user_id):
     change_role(current_user, org, _membership(org, user_id), Role.DEACTIVATED)
     return "", 204
 from app.api import projects  # noqa: E402,F401  (registers the project endpoints)
-from app.api import tasks  # noqa: E402,F401  (registers the task, import and export endpoints)
+from app.api import tasks as _tasks  # noqa: E402,F401  (registers the task, import and export endpoints)

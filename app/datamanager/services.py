@@ -84,7 +84,7 @@ def delete_tasks(actor, selection):
 
 def delete_annotations(actor, selection):
     """Delete every annotation (skips too) of the selected tasks and recount their counters."""
-    from app.tasks.importing import refresh_counters
+    from app.tasks.editing import refresh_counters
 
     count = _checked(selection)
     project = selection.project

@@ -17,6 +17,7 @@ bp = Blueprint("datamanager", __name__, url_prefix="/o/<org_slug>/projects/<proj
 PAGE = "datamanager/data.html"
 TABLE = "datamanager/_table.html"
 ROWS = "datamanager/_rows.html"
+COUNT = "datamanager/_count.html"
 #: the request arguments that carry a table state (any of them means "this state, not the saved one")
 STATE_ARGS = frozenset({*query.FILTER_ARGS, "apply", "sort", "desc", "columns"})
 
@@ -40,18 +41,17 @@ def _saved_state(project):
 
 
 def _state(project, remember=True):
-    """``(filters, columns, ordering, shown filters)``: the request's state if it names one, else the saved one.
-
-    A valid state from the request is remembered; invalid filters come back as ``shown`` (with their messages)
-    while the table keeps the saved filters.
-    """
+    """``(filters, columns, ordering, shown filters)``: the request's state if it names one, else the saved one."""
+    # A valid state is remembered; invalid filters come back as ``shown`` (with their messages) while the
+    # table keeps the saved ones, so a typo never empties the table.
     saved = _saved_state(project)
     if not STATE_ARGS & set(request.args):
         return (*saved, saved[0])
     filters = query.parse_filters(request.args)
     # The form always sends columns=id, so no "columns" at all (the "clear" link) keeps the saved ones.
     columns = _columns(request.args.getlist("columns")) if "columns" in request.args else saved[1]
-    ordering = query.normalize_ordering({"key": request.args.get("sort"), "desc": request.args.get("desc") == "1"})
+    ordering = saved[2] if "sort" not in request.args else query.normalize_ordering(
+        {"key": request.args.get("sort"), "desc": request.args.get("desc") == "1"})
     if filters.errors:
         return saved[0], columns, ordering, filters
     if remember:
@@ -81,7 +81,6 @@ def _context(project, filters, columns, ordering, shown=None, after=None, **extr
         "can_select": can(current_user, g.member, "tasks.manage", project),
     }
     if after is None:
-        context["total"] = query.count(project, filters, only_for)
         context["people"] = [] if only_for is not None else services.assignable_members(project_org(project))
     context.update(extra)
     return context
@@ -97,6 +96,16 @@ def data(project):
     if after and wants_partial():
         return render(ROWS, ROWS, **_context(project, filters, columns, ordering, after=after))
     return render(PAGE, TABLE, status=status, **_context(project, filters, columns, ordering, shown, after=after))
+
+
+@bp.route("/count")
+@require("tasks.view", load=Project, arg="project_id")
+def count(project):
+    """How many tasks match, fetched after the table so a slow count never delays the page."""
+    filters, _, _, shown = _state(project, remember=False)
+    total = query.count(project, filters, _only_for(project), limit=query.COUNT_LIMIT)
+    return render(COUNT, COUNT, status=422 if shown.errors else 200, filters=filters,
+                  total=f"{query.COUNT_LIMIT}+" if total > query.COUNT_LIMIT else total)
 
 
 def _selection(project):

@@ -2,6 +2,8 @@
 import csv
 import io
 import json
+
+import orjson
 import secrets
 from datetime import UTC, datetime
 
@@ -49,8 +51,8 @@ def export_formats(project):
     return found
 
 
-def _filters(project, task_ids, only_annotated):
-    where = [Task.project_id == project.id]
+def _filters(project_id, task_ids, only_annotated):
+    where = [Task.project_id == project_id]
     if task_ids is not None:
         where.append(Task.id.in_(list(task_ids)))
     if only_annotated:
@@ -60,13 +62,17 @@ def _filters(project, task_ids, only_annotated):
 
 
 def count_tasks(project, task_ids=None, only_annotated=True):
-    return db.session.execute(select(func.count(Task.id)).where(*_filters(project, task_ids, only_annotated))).scalar()
+    return db.session.execute(select(func.count(Task.id)).where(*_filters(project.id, task_ids, only_annotated))).scalar()
 
 
-def iter_batches(project, task_ids=None, only_annotated=True, with_predictions=True):
-    """Yield lists of ``(task row, [annotation rows], [prediction rows])``, ``BATCH`` tasks at a time by id."""
+def iter_batches(project_id, task_ids=None, only_annotated=True, with_predictions=True):
+    """Yield lists of ``(task row, [annotation rows], [prediction rows])``, ``BATCH`` tasks at a time by id.
+
+    It takes the project's id, not the project: the export streams after the request's commit has expired
+    every ORM object, and reading one then would need a session the response no longer has.
+    """
     table = Task.__table__
-    where = _filters(project, task_ids, only_annotated)
+    where = _filters(project_id, task_ids, only_annotated)
     last = 0
     while True:
         # Core rows, not ORM objects: nothing piles up in the session's identity map.
@@ -188,7 +194,7 @@ def _table_row(task, annotations, types, columns):
 def _data_keys(project, task_ids, only_annotated):
     """Every data key of the exported tasks (a first pass over the data only, in batches)."""
     keys, last = set(), 0
-    where = _filters(project, task_ids, only_annotated)
+    where = _filters(project.id, task_ids, only_annotated)
     while True:
         rows = db.session.execute(select(Task.id, Task.data).where(*where, Task.id > last)
                                   .order_by(Task.id).limit(BATCH)).all()
@@ -209,7 +215,7 @@ def _json(project, batches, types):
     yield "["
     first = True
     for batch in batches:
-        parts = [json.dumps(task_dict(*entry), ensure_ascii=False) for entry in batch]
+        parts = [orjson.dumps(task_dict(*entry)).decode() for entry in batch]
         yield ("" if first else ",") + ",".join(parts)
         first = False
     yield "]"
@@ -219,7 +225,7 @@ def _json_min(project, batches, types):
     yield "["
     first = True
     for batch in batches:
-        parts = [json.dumps(row, ensure_ascii=False) for t, a, _ in batch for row in _min_rows(t, a, types)]
+        parts = [orjson.dumps(row).decode() for t, a, _ in batch for row in _min_rows(t, a, types)]
         if parts:
             yield ("" if first else ",") + ",".join(parts)
             first = False
@@ -228,8 +234,7 @@ def _json_min(project, batches, types):
 
 def _jsonl(project, batches, types):
     for batch in batches:
-        yield "".join(json.dumps(task_dict(*entry, full_predictions=True), ensure_ascii=False) + "\n"
-                      for entry in batch)
+        yield b"".join(orjson.dumps(task_dict(*entry, full_predictions=True)) + b"\n" for entry in batch).decode()
 
 
 def _table(delimiter):
@@ -270,7 +275,7 @@ def export_stream(project, fmt, task_ids=None, only_annotated=True, actor=None):
     record(actor, project_org(project), "tasks.exported", target=("project", project.id, project.title),
            data={"format": fmt, "count": count, "only_annotated": only_annotated})
     task_ids = None if task_ids is None else list(task_ids)
-    batches = iter_batches(project, task_ids, only_annotated, with_predictions=fmt in ("JSON", "JSONL"))
+    batches = iter_batches(project.id, task_ids, only_annotated, with_predictions=fmt in ("JSON", "JSONL"))
     if fmt in ("CSV", "TSV"):
         keys = _data_keys(project, task_ids, only_annotated)
         columns = sorted(keys | {n for n in types if n not in keys} | set(BOOKKEEPING))

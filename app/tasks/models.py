@@ -14,6 +14,9 @@ class Task(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("project_id", "inner_id"),
         Index("ix_tasks_project_id_id", "project_id", "id"),
+        # the Data Manager's sorts page through these with a keyset cursor
+        Index("ix_tasks_project_id_total_annotations", "project_id", "total_annotations", "id"),
+        Index("ix_tasks_project_id_updated_at", "project_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -127,6 +127,8 @@ def upgrade():
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index('ix_tasks_project_id_id', ['project_id', 'id'], unique=False)
+        batch_op.create_index('ix_tasks_project_id_total_annotations', ['project_id', 'total_annotations', 'id'], unique=False)
+        batch_op.create_index('ix_tasks_project_id_updated_at', ['project_id', 'updated_at', 'id'], unique=False)
 
     op.create_table('predictions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -228,6 +230,8 @@ def downgrade():
 
     op.drop_table('predictions')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.drop_index('ix_tasks_project_id_updated_at')
+        batch_op.drop_index('ix_tasks_project_id_total_annotations')
         batch_op.drop_index('ix_tasks_project_id_id')
 
     op.drop_table('tasks')

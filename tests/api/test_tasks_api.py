@@ -77,6 +77,14 @@ def test_import_bad_file_names_the_line(db, owner_api, project):
     assert count_tasks(db, project) == 0
 
 
+def test_import_several_files_names_the_bad_one(db, owner_api, project):
+    files = {"a": (io.BytesIO(b'{"text": "a"}\n'), "good.jsonl"), "b": (io.BytesIO(b"body\nx\n"), "bad.csv")}
+    response = owner_api.post(f"/api/projects/{project.id}/import", data=files, content_type="multipart/form-data")
+    envelope = assert_envelope(response, 400)
+    assert envelope["validation_errors"]["non_field_errors"][0].startswith('bad.csv: Line 2: "text" key is expected')
+    assert count_tasks(db, project) == 0
+
+
 def test_import_empty_body_and_commit_to_project(db, owner_api, project):
     envelope = assert_envelope(owner_api.post(f"/api/projects/{project.id}/import"), 400)
     assert envelope["validation_errors"] == {"non_field_errors": ["The file holds no tasks."]}

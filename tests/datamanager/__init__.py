@@ -5,7 +5,8 @@ import json
 from sqlalchemy import select
 
 from app.extensions import db
-from app.tasks.importing import import_tasks, refresh_counters
+from app.tasks.editing import refresh_counters
+from app.tasks.importing import import_tasks
 from app.tasks.models import Annotation, Task
 
 

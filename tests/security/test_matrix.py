@@ -69,6 +69,7 @@ ORG_ROUTES = {
     "projects.export_download": ("GET", None, 200, {}),
     # data manager: the project does not show it to Annotators; bulk actions with nothing selected are refused
     "datamanager.data": ("GET", None, 200, {"annotator": 403}),
+    "datamanager.count": ("GET", None, 200, {"annotator": 403}),
     "datamanager.delete_tasks": ("POST", {}, 422, {}),
     "datamanager.delete_annotations": ("POST", {}, 422, {}),
     "datamanager.assign": ("POST", {}, 422, {}),

@@ -5,8 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
+from app.errors import Refused
 from app.tasks import importing
-from app.tasks.importing import ImportRefused, import_predictions, import_tasks
+from app.tasks.editing import import_predictions
+from app.tasks.importing import ImportRefused, import_tasks
 from app.tasks.models import Annotation, Prediction, Task, TaskImport
 from tests.tasks import count_tasks, stream
 
@@ -145,7 +147,8 @@ def test_unknown_data_key(db, owner, project):
     ("region", "prediction 1, region 1: a region must be a JSON object"),
 ])
 def test_bad_prediction_regions(db, owner, project, bad, message):
-    content = '{"text": "a"}\n{"data": {"text": "b"}, "predictions": [{"result": [%s]}]}\n' % json.dumps(bad)
+    second = {"data": {"text": "b"}, "predictions": [{"result": [bad]}]}
+    content = '{"text": "a"}\n' + json.dumps(second) + "\n"
     error = refused(owner, project, content, "t.jsonl")
     assert error.message == f"Line 2: {message}"
     assert count_tasks(db, project) == 0
@@ -231,7 +234,17 @@ def test_bulk_predictions(db, owner, project):
     assert created == 2
     assert [t.total_predictions for t in tasks_of(db, project)] == [1, 1]
     assert project.model_version == "v3"
-    with pytest.raises(importing.Refused, match="not tasks of this project"):
+    with pytest.raises(Refused, match="not tasks of this project"):
         import_predictions(owner, project, [{"task": 999999, "result": []}])
-    with pytest.raises(importing.Refused, match="Item 1: prediction 1, region 1"):
+    with pytest.raises(Refused, match="Item 1: prediction 1, region 1"):
         import_predictions(owner, project, [{"task": ids[0], "result": [{"from_name": "x", "type": "choices"}]}])
+
+
+def test_a_file_that_is_not_utf8_is_refused(db, owner, project):
+    error = refused(owner, project, b"text\n\xff\xfe bad\n", "t.csv")
+    assert error.message == "The file is not UTF-8 text."
+    assert count_tasks(db, project) == 0
+
+
+def test_one_pretty_object_names_the_line_it_starts_on(db, owner, project):
+    assert refused(owner, project, '\n\n{\n  "body": 1\n}', "t.json").message.startswith("Line 3: ")
