@@ -1,9 +1,9 @@
 """Configuration read from the environment through typed helpers."""
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import orjson
-from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = BASE_DIR / "instance"

@@ -9,6 +9,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from app.projects.models import Assignment, Ordering, SkipQueue
 
 
+def _options(*pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def _id(value):
     return int(value) if str(value or "").isdigit() else None
 
@@ -35,22 +39,29 @@ class LabelConfigForm(FlaskForm):
     label_config = TextAreaField("Labeling configuration (XML)", validators=[DataRequired("Write a configuration.")])
 
 
+ASSIGNMENT = _options((Assignment.AUTO.value, "Automatic: the next task is chosen for each annotator"),
+                      (Assignment.MANUAL.value, "Manual: annotators see only tasks assigned to them"))
+ORDERING = _options((Ordering.BY_ID.value, "By task id"), (Ordering.RANDOM.value, "Random"),
+                    (Ordering.UNCERTAINTY.value, "Prediction uncertainty (lowest score first)"))
+SKIPPED = _options((SkipQueue.REQUEUE_TO_OTHERS.value, "Go back to the queue for others"),
+                   (SkipQueue.REQUEUE_TO_ME.value, "Come back to the same annotator later"),
+                   (SkipQueue.IGNORE.value, "Count as done (ignored)"))
+METRICS = _options(("default", "Default for each control"), ("exact", "Exact match"),
+                   ("overlap", "Span overlap / IoU"), ("edit_distance", "Edit distance"))
+REJECTED = _options(("requeue", "Send the task back to the queue"), ("remove", "Remove the annotation"),
+                    ("reviewer_choice", "Let the reviewer choose"))
+PERCENT = NumberRange(1, 100, "A percentage is 1 to 100.")
+
+
 class AnnotationForm(FlaskForm):
     instructions = TextAreaField("Instructions (Markdown)", validators=[Length(max=100_000)])
     show_instructions = BooleanField("Show the instructions before labeling")
-    assignment = SelectField("Distribution", choices=[SelectChoice(Assignment.AUTO.value, "Automatic: the next task is chosen for each annotator"),
-                                                      SelectChoice(Assignment.MANUAL.value, "Manual: annotators see only tasks assigned to them")],
-                             validate_choice=False)
-    ordering = SelectField("Task order", choices=[SelectChoice(Ordering.BY_ID.value, "By task id"), SelectChoice(Ordering.RANDOM.value, "Random"),
-                                                  SelectChoice(Ordering.UNCERTAINTY.value, "Prediction uncertainty (lowest score first)")],
-                           validate_choice=False)
+    assignment = SelectField("Distribution", choices=ASSIGNMENT, validate_choice=False)
+    ordering = SelectField("Task order", choices=ORDERING, validate_choice=False)
     reservation_minutes = IntegerField("Reserve an opened task for (minutes)",
                                        validators=[DataRequired("Give a number of minutes from 1 to 1440."),
                                                    NumberRange(1, 1440, "Reserve tasks for 1 to 1440 minutes.")])
-    skip_queue = SelectField("Skipped tasks", choices=[SelectChoice(SkipQueue.REQUEUE_TO_OTHERS.value, "Go back to the queue for others"),
-                                                        SelectChoice(SkipQueue.REQUEUE_TO_ME.value, "Come back to the same annotator later"),
-                                                        SelectChoice(SkipQueue.IGNORE.value, "Count as done (ignored)")],
-                             validate_choice=False)
+    skip_queue = SelectField("Skipped tasks", choices=SKIPPED, validate_choice=False)
     allow_skip = BooleanField("Annotators may skip tasks")
     require_skip_comment = BooleanField("Require a comment to skip")
     allow_empty_annotations = BooleanField("Allow empty annotations")
@@ -60,37 +71,30 @@ class AnnotationForm(FlaskForm):
 
 class QualityForm(FlaskForm):
     overlap = IntegerField("Annotations per task (overlap)",
-                           validators=[DataRequired("Give the overlap, from 1 to 100."), NumberRange(1, 100, "Overlap is 1 to 100.")])
+                           validators=[DataRequired("Give the overlap, from 1 to 100."),
+                                       NumberRange(1, 100, "Overlap is 1 to 100.")])
     overlap_percentage = IntegerField("Apply the overlap to this share of tasks (%)",
-                                      validators=[DataRequired("Give a percentage from 1 to 100."),
-                                                  NumberRange(1, 100, "A percentage is 1 to 100.")])
+                                      validators=[DataRequired("Give a percentage from 1 to 100."), PERCENT])
     show_overlap_first = BooleanField("Hand out tasks that need more annotations first")
-    limit_count = IntegerField("Most tasks one annotator may label", validators=[Optional(), NumberRange(1, None, "A limit is at least 1.")])
-    limit_percent = IntegerField("Most tasks one annotator may label (% of the project)",
-                                 validators=[Optional(), NumberRange(1, 100, "A percentage is 1 to 100.")])
-    agreement_metric = SelectField("Agreement metric", choices=[SelectChoice("default", "Default for each control"),
-                                                                SelectChoice("exact", "Exact match"),
-                                                                SelectChoice("overlap", "Span overlap / IoU"),
-                                                                SelectChoice("edit_distance", "Edit distance")],
-                                   validate_choice=False)
+    limit_count = IntegerField("Most tasks one annotator may label",
+                               validators=[Optional(), NumberRange(1, None, "A limit is at least 1.")])
+    limit_percent = IntegerField("Most tasks one annotator may label (% of the project)", validators=[Optional(), PERCENT])
+    agreement_metric = SelectField("Agreement metric", choices=METRICS, validate_choice=False)
     agreement_threshold = IntegerField("Low-agreement threshold (%)",
                                        validators=[Optional(), NumberRange(0, 100, "A threshold is 0 to 100.")])
-    review_requeue = SelectField("When a reviewer rejects an annotation", choices=[SelectChoice("requeue", "Send the task back to the queue"),
-                                                                                    SelectChoice("remove", "Remove the annotation"),
-                                                                                    SelectChoice("reviewer_choice", "Let the reviewer choose")],
-                                 validate_choice=False)
+    review_requeue = SelectField("When a reviewer rejects an annotation", choices=REJECTED, validate_choice=False)
     review_instructions = TextAreaField("Instructions for reviewers (Markdown)", validators=[Length(max=100_000)])
 
 
 class MemberAddForm(FlaskForm):
     user = SelectField("Person", coerce=_id, validate_choice=False, validators=[DataRequired("Choose someone to add.")])
-    role = SelectField("Project role", choices=[SelectChoice("", "Keep their organization role"), SelectChoice("annotator", "Annotator"),
-                                                SelectChoice("reviewer", "Reviewer")], validate_choice=False)
+    role = SelectField("Project role", choices=_options(("", "Keep their organization role"), ("annotator", "Annotator"),
+                                                        ("reviewer", "Reviewer")), validate_choice=False)
 
 
 class MemberRoleForm(FlaskForm):
-    role = SelectField("Project role", choices=[SelectChoice("", "Organization role"), SelectChoice("annotator", "Annotator"),
-                                                SelectChoice("reviewer", "Reviewer")], validate_choice=False)
+    role = SelectField("Project role", choices=_options(("", "Organization role"), ("annotator", "Annotator"),
+                                                ("reviewer", "Reviewer")), validate_choice=False)
 
 
 class DeleteForm(FlaskForm):

@@ -2,11 +2,10 @@
 import csv
 import io
 import json
-
-import orjson
 import secrets
 from datetime import UTC, datetime
 
+import orjson
 from sqlalchemy import exists, func, select
 
 from app.api.serializers import iso

@@ -45,3 +45,23 @@ def test_create_configure_upload_filter_and_export(page, seed, sign_in, tmp_path
     page.get_by_label("File").set_input_files(str(csv_file))
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_text("Imported 3 tasks")).to_be_visible()
+
+    page.get_by_role("link", name="Data", exact=True).click()
+    page.wait_for_url("**/data")
+    wait_for_htmx(page)
+    rows = page.locator("#dm-rows tr[data-task]")
+    expect(rows).to_have_count(3)
+    page.evaluate("window.__marker = 1")
+    page.get_by_label("Data field").fill("text")
+    page.get_by_label("contains").fill("broke")
+    page.get_by_role("button", name="Apply").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("It broke after a day")
+    assert page.evaluate("window.__marker") == 1  # filtered in place, no page load
+
+    rows.first.get_by_role("checkbox").check()
+    page.get_by_label("Format").select_option("JSON")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export", exact=True).click()
+    exported = download.value.path().read_text()
+    assert "It broke after a day" in exported and "I love it" not in exported

@@ -9,12 +9,17 @@ from app.tasks.models import Annotation, Task
 
 
 def _audit_actions(db, org):
-    return db.session.execute(select(AuditEntry.action).where(AuditEntry.org_id == org.id).order_by(AuditEntry.seq)).scalars().all()
+    return (
+        db.session.execute(select(AuditEntry.action).where(AuditEntry.org_id == org.id).order_by(AuditEntry.seq)).scalars().all()
+    )
 
 
 def _task(db, project, data, result=None):
-    task = Task(project_id=project.id, inner_id=1 + db.session.execute(
-        select(func.count(Task.id)).where(Task.project_id == project.id)).scalar(), data=data)
+    task = Task(
+        project_id=project.id,
+        inner_id=1 + db.session.execute(select(func.count(Task.id)).where(Task.project_id == project.id)).scalar(),
+        data=data,
+    )
     db.session.add(task)
     db.session.flush()
     if result is not None:
@@ -40,16 +45,19 @@ def test_create_refuses_another_organizations_workspace(db, dummy_org, people, c
         services.create_project(people["owner"], dummy_org, other.workspace, "Sneaky")
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"title": " "}, "title"),
-    ({"reservation_minutes": 0}, "reservation_minutes"),
-    ({"reservation_minutes": 1441}, "reservation_minutes"),
-    ({"overlap": 0}, "overlap"),
-    ({"color": "red"}, "color"),
-    ({"assignment": "whoever"}, "assignment"),
-    ({"limit_percent": 101}, "limit_percent"),
-    ({"no_such_setting": 1}, "no_such_setting"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"title": " "}, "title"),
+        ({"reservation_minutes": 0}, "reservation_minutes"),
+        ({"reservation_minutes": 1441}, "reservation_minutes"),
+        ({"overlap": 0}, "overlap"),
+        ({"color": "red"}, "color"),
+        ({"assignment": "whoever"}, "assignment"),
+        ({"limit_percent": 101}, "limit_percent"),
+        ({"no_such_setting": 1}, "no_such_setting"),
+    ],
+)
 def test_update_refuses_bad_values_and_changes_nothing(db, dummy_project, people, changes, field):
     before = dummy_project.title, dummy_project.reservation_minutes
     with pytest.raises(Refused) as refused:
@@ -67,8 +75,12 @@ def test_update_audits_before_and_after(db, dummy_org, dummy_project, people):
 
 
 def test_config_change_that_drops_a_used_label_is_refused(db, dummy_project, people):
-    _task(db, dummy_project, {"text": "great"},
-          [{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}}])
+    _task(
+        db,
+        dummy_project,
+        {"text": "great"},
+        [{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}}],
+    )
     without_positive = dummy_project.label_config.replace('<Choice value="Positive"/>', "")
     with pytest.raises(Refused) as refused:
         services.set_label_config(people["owner"], dummy_project, without_positive)

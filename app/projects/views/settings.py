@@ -21,7 +21,7 @@ from app.projects.models import Project, ProjectMember
 from app.projects.views import bp
 from app.projects.views.pages import chosen_workspace, project_url, workspace_choices
 from app.security.decorators import require
-from app.web.forms import apply_refusal, invalid_status, submit
+from app.web.forms import invalid_status, submit
 from app.web.htmx import hx_redirect, render, trigger, wants_partial
 
 SECTIONS = (
