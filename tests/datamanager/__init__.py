@@ -13,7 +13,7 @@ from app.tasks.models import Annotation, Task
 def add_tasks(project, actor, items):
     """Import ``items`` (dicts: a task's data, or a full item with "data") and return the new tasks by id."""
     lines = [json.dumps(item if "data" in item else {"data": item}) for item in items]
-    before = db.session.execute(select(Task.id).where(Task.project_id == project.id)).scalars().all()
+    before = db.session.execute(select(Task.id).where(Task.project_id == project.id).order_by(Task.id)).scalars().all()
     import_tasks(actor, project, io.BytesIO("\n".join(lines).encode()), filename="t.jsonl")
     return db.session.execute(select(Task).where(Task.project_id == project.id, Task.id.not_in(before))
                               .order_by(Task.id)).scalars().all()

@@ -126,7 +126,7 @@ def test_bulk_delete_tasks(owner_client, dummy_project, tasks):
     response = owner_client.post(url(dummy_project, "/delete"), data=data, headers=hx())
     assert response.status_code == 200
     assert "Deleted 2 tasks." in response.get_data(as_text=True)
-    left = db.session.execute(select(Task.id).where(Task.project_id == dummy_project.id)).scalars().all()
+    left = db.session.execute(select(Task.id).where(Task.project_id == dummy_project.id).order_by(Task.id)).scalars().all()
     assert first not in left and third not in left and len(left) == 4
     entry = audits("tasks.deleted")[-1]
     assert entry.data["count"] == 2 and sorted(entry.data["ids"]) == [first, third]
@@ -136,7 +136,7 @@ def test_bulk_delete_every_matching_task(owner_client, dummy_project, tasks):
     every = [t.id for t in tasks]
     response = owner_client.post(url(dummy_project, "/delete"), data={"all_matching": "1", "label": "Negative"})
     assert response.status_code == 303
-    left = db.session.execute(select(Task.id).where(Task.project_id == dummy_project.id)).scalars().all()
+    left = db.session.execute(select(Task.id).where(Task.project_id == dummy_project.id).order_by(Task.id)).scalars().all()
     assert left == every[:1] + every[2:]
     assert audits("tasks.deleted")[-1].data["all"] is True
 
