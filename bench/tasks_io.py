@@ -138,22 +138,18 @@ def main():
         session["_fresh"] = True
 
     results = []
-    # 1. The upload path: a multipart file through the project's import page (JSON lines with predictions).
-    with Peak() as peak, open(jsonl, "rb") as handle:
-        started = time.perf_counter()
-        response = client.post(f"/o/bench/projects/{upload_id}/import", content_type="multipart/form-data",
-                               data={"file": (handle, "tasks.jsonl")})
-        seconds = time.perf_counter() - started
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    results.append(("import, upload (JSON lines + predictions)", rate(n, seconds), peak.mb))
+    # 1. The upload path: a multipart file through the project's import page.
+    def upload(project_id, path, label):
+        with Peak() as peak, open(path, "rb") as handle:
+            started = time.perf_counter()
+            response = client.post(f"/o/bench/projects/{project_id}/import", content_type="multipart/form-data",
+                                   data={"file": (handle, path.name)})
+            seconds = time.perf_counter() - started
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        results.append((f"import, upload ({label})", rate(n, seconds), peak.mb))
 
-    with Peak() as peak, open(csv_path, "rb") as handle:
-        started = time.perf_counter()
-        response = client.post(f"/o/bench/projects/{api_id}/import", content_type="multipart/form-data",
-                               data={"file": (handle, "tasks.csv")})
-        seconds = time.perf_counter() - started
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    results.append(("import, upload (CSV)", rate(n, seconds), peak.mb))
+    upload(upload_id, jsonl, "JSON lines + predictions")
+    upload(api_id, csv_path, "CSV")
 
     # 2. The API: a JSON list in the request body, as the SDK sends it.
     body = json.dumps([item["data"] for item in _synthetic(n, with_predictions=False)]).encode()

@@ -29,10 +29,9 @@ def _url_with(page):
     return request.base_url + (f"?{urlencode(args)}" if args else "")
 
 
-def paginate(query, serialize):
-    """One page of ``query`` (a select of rows); past the last page is 404 "Invalid page." (the SDK stops there)."""
+def page_bounds(count):
+    """``(page size, page number, pages)`` of this request over ``count`` rows; past the last page is 404."""
     size = _page_size()
-    count = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar()
     pages = max(1, math.ceil(count / size))
     raw = request.args.get("page", "1")
     try:
@@ -41,6 +40,13 @@ def paginate(query, serialize):
         raise ApiError(404, "Invalid page.") from None
     if page < 1 or page > pages:
         raise ApiError(404, "Invalid page.")
+    return size, page, pages
+
+
+def paginate(query, serialize):
+    """One page of ``query`` (a select of rows); past the last page is 404 "Invalid page." (the SDK stops there)."""
+    count = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar()
+    size, page, pages = page_bounds(count)
     rows = db.session.execute(query.limit(size).offset((page - 1) * size)).scalars().all()
     return {
         "count": count,

@@ -8,15 +8,14 @@ from sqlalchemy.orm import selectinload
 
 from app.api import task_serializers as ser
 from app.api.errors import ApiError
-from app.api.pagination import _page_size
+from app.api.pagination import page_bounds
 from app.api.views import bp, json_body
 from app.errors import Refused
 from app.extensions import db
 from app.projects.access import can_see_project
 from app.projects.models import Project
 from app.security.decorators import require
-from app.security.permissions import effective_role
-from app.security.roles import Role
+from app.security.permissions import can
 from app.tasks import editing, exporting, importing
 from app.tasks.models import Prediction, Task
 
@@ -36,10 +35,9 @@ def _visible(project):
 
 
 def _browsable(project):
-    """Annotators list and read tasks through the API only where the project shows them the Data Manager."""
+    """Reading tasks through the API needs what the Data Manager needs ("tasks.view" on the project)."""
     _visible(project)
-    if effective_role(g.member, project) == Role.ANNOTATOR and not project.show_dm_to_annotators:
-        abort(403)
+    _may("tasks.view", project)
     return project
 
 
@@ -57,8 +55,6 @@ def _project_arg(value, field="project"):
 
 
 def _may(permission, project):
-    from app.security.permissions import can
-
     if not can(current_user, g.member, permission, project):
         abort(403)
 
@@ -140,14 +136,7 @@ def task_export_formats(project):
 # Tasks ------------------------------------------------------------------------------------------------------
 
 def _page(total):
-    size = _page_size()
-    pages = max(1, -(-total // size))
-    try:
-        page = int(request.args.get("page", "1"))
-    except ValueError:
-        raise ApiError(404, "Invalid page.") from None
-    if page < 1 or page > pages:
-        raise ApiError(404, "Invalid page.")
+    size, page, _ = page_bounds(total)
     return size, (page - 1) * size
 
 

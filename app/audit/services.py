@@ -66,7 +66,8 @@ def _target_fields(target):
         kind, ident, label = (list(target) + [None, None])[:3]
         return kind, None if ident is None else str(ident), label
     kind = getattr(target, "__tablename__", type(target).__name__).rstrip("s")
-    label = getattr(target, "email", None) or getattr(target, "name", None) or getattr(target, "slug", None)
+    label = (getattr(target, "email", None) or getattr(target, "name", None) or getattr(target, "title", None)
+             or getattr(target, "slug", None))
     return kind, str(target.id), label
 
 

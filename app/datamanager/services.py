@@ -5,9 +5,8 @@ from app.audit.services import record
 from app.datamanager.models import DataManagerView
 from app.errors import Refused
 from app.extensions import db
-from app.orgs.models import OrgMember
-from app.projects.services import project_org
-from app.security.roles import WORKING_ROLES
+from app.orgs.services import working_members
+from app.projects.access import project_org
 from app.tasks.models import Annotation, Task, TaskAssignment
 
 #: audit entries list the ids of small selections only
@@ -67,15 +66,12 @@ def _checked(selection):
     return count
 
 
-def _target(project):
-    return ("project", project.id, project.title)
-
 
 def delete_tasks(actor, selection):
     """Delete the selected tasks with their annotations, predictions and assignments (database cascades)."""
     count = _checked(selection)
     project = selection.project
-    record(actor, project_org(project), "tasks.deleted", target=_target(project), data=selection.audit_data(count))
+    record(actor, project_org(project), "tasks.deleted", target=project, data=selection.audit_data(count))
     db.session.execute(delete(Task).where(Task.project_id == project.id, Task.id.in_(selection.ids_query))
                        .execution_options(synchronize_session=False))
     db.session.flush()
@@ -95,7 +91,7 @@ def delete_annotations(actor, selection):
                                                 Annotation.task_id.in_(selection.ids_query))
                        .execution_options(synchronize_session=False))
     refresh_counters(ids)
-    record(actor, project_org(project), "annotations.deleted", target=_target(project),
+    record(actor, project_org(project), "annotations.deleted", target=project,
            data={**selection.audit_data(count), "tasks": count, "count": removed})
     db.session.flush()
     return count, removed
@@ -103,12 +99,7 @@ def delete_annotations(actor, selection):
 
 def assignable_members(org):
     """The working members of ``org`` one may assign tasks to, by e-mail."""
-    from app.auth.models import User
-
-    return db.session.execute(
-        select(User).join(OrgMember, OrgMember.user_id == User.id)
-        .where(OrgMember.org_id == org.id, OrgMember.role.in_(list(WORKING_ROLES))).order_by(User.email)
-    ).scalars().all()
+    return working_members(org)
 
 
 def assign(actor, selection, user_ids):
@@ -134,7 +125,7 @@ def assign(actor, selection, user_ids):
         if rows:
             db.session.execute(TaskAssignment.__table__.insert(), rows)
         created += len(rows)
-    record(actor, org, "tasks.assigned", target=_target(project),
+    record(actor, org, "tasks.assigned", target=project,
            data={**selection.audit_data(count), "users": [people[i].email for i in sorted(people)],
                  "created": created})
     db.session.flush()

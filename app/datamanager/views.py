@@ -4,9 +4,8 @@ from flask_login import current_user
 
 from app.datamanager import query, services
 from app.errors import Refused
-from app.projects.access import role_in_project
+from app.projects.access import project_org, role_in_project
 from app.projects.models import Project
-from app.projects.services import project_org
 from app.security.decorators import require
 from app.security.permissions import can
 from app.security.roles import Role

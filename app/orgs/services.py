@@ -485,15 +485,18 @@ def workspace_people(org, workspace):
     ).all()
 
 
+def working_members(org, excluding=None):
+    """Active members of ``org`` by e-mail, less the user ids ``excluding`` (a subquery) selects."""
+    query = select(User).join(OrgMember, OrgMember.user_id == User.id).where(
+        OrgMember.org_id == org.id, OrgMember.role.in_([r for r in Role if r.is_working]))
+    if excluding is not None:
+        query = query.where(User.id.not_in(excluding))
+    return db.session.execute(query.order_by(func.lower(User.email))).scalars().all()
+
+
 def workspace_candidates(org, workspace):
     """Active members of ``org`` who are not yet in ``workspace``, by e-mail."""
-    inside = select(WorkspaceMember.user_id).where(WorkspaceMember.workspace_id == workspace.id)
-    return db.session.execute(
-        select(User)
-        .join(OrgMember, OrgMember.user_id == User.id)
-        .where(OrgMember.org_id == org.id, OrgMember.role.in_([r for r in Role if r.is_working]), User.id.not_in(inside))
-        .order_by(func.lower(User.email))
-    ).scalars().all()
+    return working_members(org, select(WorkspaceMember.user_id).where(WorkspaceMember.workspace_id == workspace.id))
 
 
 @object_rule(Workspace)

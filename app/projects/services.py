@@ -7,9 +7,9 @@ from app.audit.services import record
 from app.errors import Refused
 from app.extensions import db
 from app.orgs.models import Workspace
-from app.orgs.services import WORKSPACE_DELETE_GUARDS, member_of
+from app.orgs.services import WORKSPACE_DELETE_GUARDS, member_of, working_members
+from app.projects.access import project_org
 from app.projects.models import Assignment, Ordering, Project, ProjectMember, ProjectRole, SkipQueue
-from app.security.roles import Role
 
 DEFAULT_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -79,13 +79,10 @@ def create_project(actor, org, workspace, title, label_config=DEFAULT_CONFIG, **
     project.title = project.title.strip()
     db.session.add(project)
     db.session.flush()
-    record(actor, org, "project.created", target=_target(project),
+    record(actor, org, "project.created", target=project,
            data={"after": {"title": project.title, "workspace": workspace.name}})
     return project
 
-
-def _target(project):
-    return ("project", project.id, project.title)
 
 
 def _apply(project, changes):
@@ -113,15 +110,9 @@ def update_project(actor, project, **changes):
     if before:
         db.session.flush()
         after = {key: _audit_value(getattr(project, key)) for key in before}
-        record(actor, project_org(project), "project.updated", target=_target(project),
+        record(actor, project_org(project), "project.updated", target=project,
                data={"before": before, "after": after})
     return project
-
-
-def project_org(project):
-    from app.orgs.models import Organization
-
-    return db.session.get(Organization, project.org_id)
 
 
 def move_project(actor, project, workspace):
@@ -131,7 +122,7 @@ def move_project(actor, project, workspace):
         before = project.workspace.name
         project.workspace_id = workspace.id
         db.session.flush()
-        record(actor, project_org(project), "project.updated", target=_target(project),
+        record(actor, project_org(project), "project.updated", target=project,
                data={"before": {"workspace": before}, "after": {"workspace": workspace.name}})
     return project
 
@@ -188,7 +179,7 @@ def set_label_config(actor, project, xml):
         before = project.label_config
         project.label_config = xml
         db.session.flush()
-        record(actor, project_org(project), "project.config_changed", target=_target(project),
+        record(actor, project_org(project), "project.config_changed", target=project,
                data={"before": {"label_config": before}, "after": {"label_config": xml}})
     return new
 
@@ -196,7 +187,7 @@ def set_label_config(actor, project, xml):
 def delete_project(actor, project, typed_title):
     if (typed_title or "").strip() != project.title:
         raise Refused("Type the project's title exactly to delete it.", "confirm")
-    record(actor, project_org(project), "project.deleted", target=_target(project),
+    record(actor, project_org(project), "project.deleted", target=project,
            data={"before": {"title": project.title}, "tasks": count_tasks(project)})
     db.session.delete(project)
     db.session.flush()
@@ -215,7 +206,7 @@ def drop_all_tasks(actor, project):
     count = count_tasks(project)
     db.session.execute(delete(Task).where(Task.project_id == project.id))
     db.session.flush()
-    record(actor, project_org(project), "tasks.deleted", target=_target(project), data={"count": count, "all": True})
+    record(actor, project_org(project), "tasks.deleted", target=project, data={"count": count, "all": True})
     return count
 
 
@@ -273,16 +264,8 @@ def remove_project_member(actor, project, link):
 
 def member_candidates(project):
     """Active members of the organization who are not yet in the project."""
-    from app.auth.models import User
-    from app.orgs.models import OrgMember
-
-    inside = select(ProjectMember.user_id).where(ProjectMember.project_id == project.id)
-    working = [r for r in Role if r.is_working]
-    return db.session.execute(
-        select(User).join(OrgMember, OrgMember.user_id == User.id)
-        .where(OrgMember.org_id == project.org_id, OrgMember.role.in_(working), User.id.not_in(inside))
-        .order_by(User.email)
-    ).scalars().all()
+    return working_members(project_org(project),
+                           select(ProjectMember.user_id).where(ProjectMember.project_id == project.id))
 
 
 def _workspace_holds_projects(workspace: Workspace):

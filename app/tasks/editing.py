@@ -6,7 +6,7 @@ from sqlalchemy import func, insert, select, update
 from app.audit.services import record
 from app.errors import Refused
 from app.extensions import db
-from app.projects.services import project_org
+from app.projects.access import project_org
 from app.tasks.importing import BATCH, Checker, ImportRefused, _next_inner_id
 from app.tasks.models import Annotation, Prediction, Task
 
@@ -31,9 +31,6 @@ def refresh_counters(task_ids):
             db.session.expire(obj, ["total_annotations", "cancelled_annotations", "total_predictions", "is_labeled"])
 
 
-def _target(project):
-    return ("project", project.id, project.title)
-
 
 def _single(message):
     # Single objects have no lines: drop the "Line 1: " the checks put in front.
@@ -50,7 +47,7 @@ def create_task(actor, project, data, meta=None):
                 updated_by_id=getattr(actor, "id", None))
     db.session.add(task)
     db.session.flush()
-    record(actor, project_org(project), "tasks.imported", target=_target(project),
+    record(actor, project_org(project), "tasks.imported", target=project,
            data={"file": None, "format": "api", "tasks": 1, "annotations": 0, "predictions": 0})
     return task
 
@@ -73,7 +70,7 @@ def update_task(actor, task, data=None, meta=None):
 
 def delete_task(actor, task):
     project = task.project
-    record(actor, project_org(project), "tasks.deleted", target=_target(project),
+    record(actor, project_org(project), "tasks.deleted", target=project,
            data={"count": 1, "ids": [task.id], "all": False})
     db.session.delete(task)
     db.session.flush()
@@ -147,6 +144,6 @@ def import_predictions(actor, project, items):
     if version and not project.model_version:
         project.model_version = version
     db.session.flush()
-    record(actor, project_org(project), "tasks.imported", target=_target(project),
+    record(actor, project_org(project), "tasks.imported", target=project,
            data={"file": None, "format": "predictions", "tasks": 0, "annotations": 0, "predictions": len(rows)})
     return len(rows)

@@ -12,7 +12,7 @@ from app.api.serializers import iso
 from app.audit.services import record
 from app.errors import Refused
 from app.extensions import db
-from app.projects.services import project_org
+from app.projects.access import project_org
 from app.tasks.models import Annotation, Prediction, Task
 
 BATCH = 1000
@@ -271,7 +271,7 @@ def export_stream(project, fmt, task_ids=None, only_annotated=True, actor=None):
     _, _, extension, content_type = FORMATS[fmt]
     types = _control_types(project)
     count = count_tasks(project, task_ids, only_annotated)
-    record(actor, project_org(project), "tasks.exported", target=("project", project.id, project.title),
+    record(actor, project_org(project), "tasks.exported", target=project,
            data={"format": fmt, "count": count, "only_annotated": only_annotated})
     task_ids = None if task_ids is None else list(task_ids)
     batches = iter_batches(project.id, task_ids, only_annotated, with_predictions=fmt in ("JSON", "JSONL"))

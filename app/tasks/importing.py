@@ -18,7 +18,7 @@ from app.audit.services import record
 from app.errors import Refused
 from app.extensions import db
 from app.orgs.models import OrgMember
-from app.projects.services import project_org
+from app.projects.access import project_org
 from app.tasks.models import Annotation, Prediction, Task, TaskImport
 
 BATCH = 2000
@@ -395,7 +395,7 @@ def import_tasks(actor, project, stream, filename=None, fmt=None, commit_to_proj
     task_import.task_count, task_import.annotation_count = result.task_count, result.annotation_count
     task_import.prediction_count, task_import.duration = result.prediction_count, result.duration
     db.session.flush()
-    record(actor, project_org(project), "tasks.imported", target=("project", project.id, project.title),
+    record(actor, project_org(project), "tasks.imported", target=project,
            data={"file": filename, "format": fmt, "tasks": result.task_count,
                  "annotations": result.annotation_count, "predictions": result.prediction_count})
     return result
