@@ -84,10 +84,11 @@ def _register_blueprints(app):
     from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
     from app.datamanager.views import bp as datamanager_bp
+    from app.labeling.views import bp as labeling_bp
     from app.orgs.views import bp as orgs_bp
     from app.projects.views import bp as projects_bp
 
-    for bp in (auth_bp, orgs_bp, projects_bp, datamanager_bp, audit_bp, admin_bp, api_bp):
+    for bp in (auth_bp, orgs_bp, projects_bp, datamanager_bp, labeling_bp, audit_bp, admin_bp, api_bp):
         app.register_blueprint(bp)
     # The API authenticates by token; it checks CSRF itself for cookie-authenticated calls.
     csrf.exempt(api_bp)

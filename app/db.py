@@ -59,6 +59,9 @@ def configure_sqlite():
 
     Foreign keys (and ON DELETE) are off unless each connection asks; and pysqlite's own transaction
     handling breaks SAVEPOINTs, so SQLAlchemy emits BEGIN itself (the SQLAlchemy documentation's recipe).
+    A request that may write begins with BEGIN IMMEDIATE: SQLite cannot turn a read transaction into a write
+    one once another connection has written, so such a request takes the write lock up front and waits its
+    turn (busy_timeout) instead of failing. WAL lets reads go on meanwhile.
     """
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -70,12 +73,30 @@ def configure_sqlite():
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
     @event.listens_for(Engine, "begin")
     def _on_begin(connection):
         if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if request_writes() else "BEGIN")
+
+
+def writes(view):
+    """Mark a GET view that changes data (the labeling stream reserves a task), for SQLite's write lock."""
+    view.writes = True
+    return view
+
+
+def request_writes():
+    from flask import current_app, has_request_context, request
+
+    if not has_request_context():
+        return False
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return True
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, "writes", False))
 
 
 _configured = False

@@ -100,7 +100,10 @@ class _Builder:
 
     def build_view(self, node):
         classes = [token for token in node.attrs.get("className", "").split() if _CLASS_TOKEN.match(token)]
+        # <View idAttr="x"> becomes id="x" (plugins address their slot by it); only plain tokens are kept.
+        id_attr = node.attrs.get("idAttr", "").strip()
         return {"kind": "view", "style": safe_style(node.attrs.get("style")), "classes": " ".join(classes),
+                "id": id_attr if _CLASS_TOKEN.match(id_attr) else None,
                 "conditions": _conditions(node), "children": self.children(node)}
 
     def build_header(self, node):
@@ -149,8 +152,9 @@ class _Builder:
                 background = PALETTE[self.colour % len(PALETTE)]
                 self.colour += 1
             labels.append({"value": child.attrs["value"], "color": background, "hotkey": child.attrs.get("hotkey"),
-                           "hint": child.attrs.get("hint"), "alias": child.attrs.get("alias")})
-        return self.control(node, labels=labels)
+                           "hint": child.attrs.get("hint"), "alias": child.attrs.get("alias"),
+                           "max_usages": _digits(child.attrs.get("maxUsages"))})
+        return self.control(node, labels=labels, max_usages=_digits(node.attrs.get("maxUsages")))
 
     build_rectanglelabels = build_labels
 
@@ -159,11 +163,12 @@ class _Builder:
 
     def build_textarea(self, node):
         return self.control(node, rows=node.attrs.get("rows", "3"), placeholder=node.attrs.get("placeholder"),
-                            value=node.attrs.get("value", ""))
+                            value=node.attrs.get("value", ""), max_submissions=_digits(node.attrs.get("maxSubmissions")))
 
     def build_rating(self, node):
         return self.control(node, stars=range(1, int(node.attrs.get("maxRating", "5")) + 1),
-                            icon=RATING_ICONS.get(node.attrs.get("icon", "star"), "★"), size=node.attrs.get("size", "medium"))
+                            icon=RATING_ICONS.get(node.attrs.get("icon", "star"), "★"), size=node.attrs.get("size", "medium"),
+                            default=_digits(node.attrs.get("defaultValue")))
 
     def build_number(self, node):
         return self.control(node, min=node.attrs.get("min"), max=node.attrs.get("max"), step=node.attrs.get("step", "any"),
@@ -183,6 +188,12 @@ class _Builder:
 
 def _true(node, attr):
     return node.attrs.get(attr, "").strip().lower() == "true"
+
+
+def _digits(value):
+    """A non-negative integer attribute as a string, or None when absent or not a plain number."""
+    value = (value or "").strip()
+    return value if value.isdigit() else None
 
 
 def _as_list(value):

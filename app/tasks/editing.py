@@ -8,7 +8,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.projects.access import project_org
 from app.tasks.importing import BATCH, Checker, ImportRefused, _next_inner_id
-from app.tasks.models import Annotation, Prediction, Task
+from app.tasks.models import Annotation, Prediction, Task, required_annotations
 
 
 def refresh_counters(task_ids):
@@ -19,11 +19,13 @@ def refresh_counters(task_ids):
         return select(func.count(model.id)).where(model.task_id == Task.id, *where).scalar_subquery()
 
     done = count(Annotation, Annotation.was_cancelled.is_(False))
-    overlap = select(Project.overlap).where(Project.id == Task.project_id).scalar_subquery()
+    settings = select(Project.overlap, Project.overlap_percentage).where(Project.id == Task.project_id)
+    needed = required_annotations(Task.inner_id, settings.with_only_columns(Project.overlap).scalar_subquery(),
+                                  settings.with_only_columns(Project.overlap_percentage).scalar_subquery())
     for start in range(0, len(task_ids), BATCH):
         db.session.execute(update(Task).where(Task.id.in_(task_ids[start:start + BATCH])).values(
             total_annotations=done, cancelled_annotations=count(Annotation, Annotation.was_cancelled.is_(True)),
-            total_predictions=count(Prediction), is_labeled=done >= overlap,
+            total_predictions=count(Prediction), is_labeled=done >= needed,
         ).execution_options(synchronize_session=False))
     wanted = set(task_ids)
     for obj in list(db.session.identity_map.values()):

@@ -19,7 +19,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.orgs.models import OrgMember
 from app.projects.access import project_org
-from app.tasks.models import Annotation, Prediction, Task, TaskImport
+from app.tasks.models import Annotation, Prediction, Task, TaskImport, required_annotations
 
 BATCH = 2000
 FORMATS = ("json", "jsonl", "csv", "tsv")
@@ -302,7 +302,7 @@ class _Writer:
     def flush(self):
         if not self.pending:
             return
-        now, overlap = datetime.now(UTC), self.project.overlap
+        now, project = datetime.now(UTC), self.project
         rows = []
         for data, meta, predictions, annotations in self.pending:
             done = sum(1 for a in annotations if not a["was_cancelled"])
@@ -310,7 +310,8 @@ class _Writer:
                 "project_id": self.project.id, "inner_id": self.inner_id, "data": data, "meta": meta,
                 "allow_skip": True, "import_id": self.import_id, "created_at": now, "updated_at": now,
                 "total_annotations": done, "cancelled_annotations": len(annotations) - done,
-                "total_predictions": len(predictions), "is_labeled": done >= overlap,
+                "total_predictions": len(predictions),
+                "is_labeled": done >= required_annotations(self.inner_id, project.overlap, project.overlap_percentage),
             })
             self.inner_id += 1
         # A plain executemany (RETURNING in parameter order goes row by row on SQLite); the ids come back by

@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, case
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import TimestampMixin, UTCDateTime, utcnow
@@ -44,6 +44,18 @@ class Task(TimestampMixin, db.Model):
     project = relationship("Project")
 
 
+def required_annotations(inner_id, overlap, percentage):
+    """How many annotations a task needs: the overlap on ``percentage``% of tasks, one on the others.
+
+    Which tasks get the overlap is derived from the inner id (37 is coprime with 100, so any 100 consecutive
+    tasks spread evenly), so nothing has to be rewritten when the percentage changes. Works on Python values
+    and on SQL expressions alike.
+    """
+    if isinstance(inner_id, int):
+        return overlap if (inner_id * 37) % 100 < percentage else 1
+    return case(((inner_id * 37) % 100 < percentage, overlap), else_=1)
+
+
 class Annotation(TimestampMixin, db.Model):
     __tablename__ = "annotations"
     __table_args__ = (Index("ix_annotations_project_id_completed_by_id", "project_id", "completed_by_id"),)
@@ -66,6 +78,8 @@ class Annotation(TimestampMixin, db.Model):
     parent_prediction_id: Mapped[int | None] = mapped_column(ForeignKey("predictions.id", ondelete="SET NULL"))
     parent_annotation_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="SET NULL"))
     draft_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: why the annotator skipped (projects can require it)
+    comment: Mapped[str | None] = mapped_column(Text)
     unique_id: Mapped[str] = mapped_column(String(36), nullable=False, default=lambda: str(uuid.uuid4()))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 

@@ -41,7 +41,7 @@ def test_text_data_is_escaped_inside_hx_disable(ctx):
     html = _render('<View><Header value="$title"/><Text name="t" value="$text"/></View>', {"text": ATTACK, "title": ATTACK})
     assert "<script" not in html and "<b " not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
-    text_div = re.search(r'<div class="lsf-object lsf-text"[^>]*>(.*?)</div>', html, re.S)
+    text_div = re.search(r'<div class="lsf-object lsf-text lsf-richtext"[^>]*>(.*?)</div>', html, re.S)
     assert "hx-disable" in text_div.group(0)
     assert "&lt;b hx-get=&#34;/x&#34;&gt;" in text_div.group(1)
     assert re.search(r"<h3[^>]*hx-disable[^>]*>&lt;script", html)
@@ -115,7 +115,8 @@ def test_controls_render_their_inputs(ctx):
     </View>"""
     html = _render(xml, {"t": "x"})
     assert html.count('type="checkbox" name="multi"') == 2 and 'value="B" checked' in html
-    assert '<button type="button" class="lsf-label" data-value="X" style="--label-color: #123456" data-hotkey="x">' in html
+    assert ('<button type="button" class="lsf-label lsf-label_clickable" data-value="X" '
+            'style="--label-color: #123456" data-hotkey="x">') in html
     assert 'data-value="Y" style="--label-color: #' in html
     assert '<textarea name="ta" rows="5"' in html and 'placeholder="Write"' in html
     assert html.count('type="radio" name="r"') == 3

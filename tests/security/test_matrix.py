@@ -74,6 +74,13 @@ ORG_ROUTES = {
     "datamanager.delete_annotations": ("POST", {}, 422, {}),
     "datamanager.assign": ("POST", {}, 422, {}),
     "datamanager.export": ("POST", {}, 422, {}),
+    # labeling: the project's one task is answered by the Annotator (overlap 1), so the stream has nothing left
+    "labeling.stream": ("GET", None, 200, {}),
+    "labeling.submit": ("POST", {"result": '[{"from_name": "nope"}]'}, 422, {}),
+    "labeling.update": ("POST", {"result": "[]", "lead_time": "-1"}, 422, {"reviewer": 403}),
+    "labeling.skip": ("POST", {"comment": ""}, 422, {}),
+    "labeling.save_draft": ("POST", {"result": "not json"}, 422, {}),
+    "labeling.history": ("GET", None, 200, {"reviewer": 403}),
 }
 
 
@@ -108,8 +115,10 @@ def _expected(app, endpoint, caller, htmx):
 
 @pytest.fixture
 def url_args(db, people, dummy_org, create_project):
+    from app.labeling.services import submit_annotation
     from app.orgs.services import add_workspace_member, create_workspace
     from app.projects.services import add_project_member
+    from app.tasks.editing import create_task
 
     owner = people["owner"]
     member = db.session.execute(
@@ -120,13 +129,17 @@ def url_args(db, people, dummy_org, create_project):
     # the project lives in a workspace of its own, so the Manager's access to it says nothing of Default
     labeling = create_workspace(owner, dummy_org, "Labeling")
     add_workspace_member(owner, dummy_org, labeling, people["manager"])
-    project = create_project(dummy_org, owner, title="Sentiment", workspace=labeling, is_published=True)
+    project = create_project(dummy_org, owner, title="Sentiment", workspace=labeling, is_published=True,
+                             require_skip_comment=True)
     link = add_project_member(owner, project, people["annotator"])
     add_project_member(owner, project, people["reviewer"])
+    task = create_task(owner, project, {"text": "Great"})
+    annotation = submit_annotation(people["annotator"], project, task, [
+        {"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}}])
     db.session.commit()
     return {"org_slug": dummy_org.slug, "member_id": member.id, "invitation_id": invitation.id,
             "workspace_id": workspace.id, "user_id": people["annotator"].id, "project_id": project.id,
-            "link_id": link.id}
+            "link_id": link.id, "task_id": task.id, "annotation_id": annotation.id}
 
 
 def _url(app, endpoint, url_args):
