@@ -36,6 +36,35 @@ def _org(slug):
     return org
 
 
+DEMO_TEXTS = (
+    "The checkout was quick and the parcel arrived a day early.", "Support never answered my two e-mails.",
+    "It does what it says, nothing more.", "Battery life is superb: three days of normal use.",
+    "The strap broke after a week.", "Delivery was on time; the box was a little dented.",
+    "Setup took five minutes and the app is clear.", "I returned it; the colour was nothing like the photos.",
+    "Fair price for what you get.", "The best headphones I have owned.",
+)
+
+
+def _seed_demo_project(owner, org):
+    """A published project with a few tasks, so that the demo's people have something to label at once."""
+    import io
+    import json
+
+    from app.orgs.models import OrgMember, Workspace
+    from app.orgs.services import add_workspace_member
+    from app.projects.services import create_project
+    from app.tasks.importing import import_tasks
+
+    workspace = db.session.scalars(select(Workspace).where(Workspace.org_id == org.id, Workspace.is_sandbox.is_(False))
+                                   .order_by(Workspace.id)).first()
+    for member in db.session.scalars(select(OrgMember).where(OrgMember.org_id == org.id, OrgMember.user_id != owner.id)):
+        add_workspace_member(owner, org, workspace, member.user)
+    project = create_project(owner, org, workspace, "Product reviews", is_published=True,
+                             instructions="Choose the sentiment the customer expresses about the product.")
+    tasks = json.dumps([{"text": text} for text in DEMO_TEXTS]).encode()
+    import_tasks(owner, project, io.BytesIO(tasks), filename="reviews.json", fmt="json")
+
+
 def register(app):
     @app.cli.command("seed-demo")
     def seed_demo():
@@ -62,6 +91,7 @@ def register(app):
             user = create_user(site_admin, f"{role.value}@demo.local", name, password, org=org)
             add_member(site_admin, org, user, role)
             credentials.append((role.value, user.email, password))
+        _seed_demo_project(owner, org)
         db.session.commit()
         click.echo("\nSeeded the Demo organization. These passwords are shown once; change them on the account page.\n")
         for role, email, password in credentials:

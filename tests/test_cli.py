@@ -26,6 +26,14 @@ def test_seed_demo_fills_an_empty_database_once(cli, db):
     demo = db.session.execute(select(Organization).where(Organization.slug == "demo")).scalar_one()
     roles = sorted(m.role.value for m in db.session.execute(select(OrgMember).where(OrgMember.org_id == demo.id)).scalars())
     assert roles == ["admin", "annotator", "manager", "owner", "reviewer"]
+    # ...and a published project with tasks its Annotator can label at once
+    from app.labeling.distribution import next_task
+    from app.projects.models import Project
+
+    project = db.session.execute(select(Project).where(Project.org_id == demo.id)).scalar_one()
+    annotator = db.session.execute(select(OrgMember).where(OrgMember.org_id == demo.id,
+                                                          OrgMember.role == "annotator")).scalar_one().user
+    assert project.is_published and next_task(project, annotator).task is not None
     # The printed one-time password signs in.
     line = next(line for line in result.output.splitlines() if "owner@demo.local" in line)
     from app.auth.services import authenticate

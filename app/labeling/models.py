@@ -41,6 +41,8 @@ class AnnotationDraft(TimestampMixin, db.Model):
     lead_time: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
+    task = relationship("Task")
+    project = relationship("Project")
     user = relationship("User")
 
 

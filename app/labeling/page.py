@@ -39,6 +39,12 @@ def may_edit(project, annotation):
     return annotation.completed_by_id == current_user.id or manages(project)
 
 
+def may_draft_for(project, annotation_id):
+    """A draft of an edit is kept only for an annotation the person may edit."""
+    annotation = db.session.get(Annotation, annotation_id) if annotation_id is not None else None
+    return annotation is None or may_edit(project, annotation)
+
+
 def stream_url(project, task=None, **params):
     if task is not None:
         params["task"] = task.id

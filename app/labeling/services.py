@@ -5,7 +5,7 @@ submits and updates do not also go to the audit trail; deleting an annotation do
 """
 from functools import lru_cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.audit.services import record
 from app.errors import Refused
@@ -60,10 +60,13 @@ def _version(annotation, action, actor):
                                      created_by_id=actor.id if actor else None))
 
 
-def _finish(task, actor):
-    """What every answer ends: the person's draft and reservation, and the task's counters."""
-    db.session.execute(delete(AnnotationDraft).where(AnnotationDraft.task_id == task.id,
-                                                     AnnotationDraft.user_id == actor.id))
+def _finish(task, actor, annotation):
+    """What every answer ends: the person's draft (its start becomes the annotation's draft_created_at), their
+    reservation, and the task's counters."""
+    draft = draft_of(task, actor)
+    if draft is not None:
+        annotation.draft_created_at = draft.created_at
+        db.session.delete(draft)
     distribution.release(task, actor)
     db.session.flush()
     refresh_counters([task.id])
@@ -99,7 +102,7 @@ def submit_annotation(actor, project, task, result, lead_time=None, parent_predi
     annotation.last_action = "submitted"
     db.session.flush()
     _version(annotation, "submitted", actor)
-    _finish(task, actor)
+    _finish(task, actor, annotation)
     return annotation
 
 
@@ -118,7 +121,7 @@ def update_annotation(actor, project, annotation, result, lead_time=None):
     annotation.last_action = "updated"
     db.session.flush()
     _version(annotation, "updated", actor)
-    _finish(task, actor)
+    _finish(task, actor, annotation)
     return annotation
 
 
@@ -148,7 +151,7 @@ def skip_task(actor, project, task, role, comment=None, lead_time=None):
     annotation.last_action = "skipped"
     db.session.flush()
     _version(annotation, "skipped", actor)
-    _finish(task, actor)
+    _finish(task, actor, annotation)
     return annotation
 
 

@@ -35,6 +35,9 @@ class ResultInvalid(Refused):
         self.errors = list(errors)
         super().__init__("; ".join(self.errors), field="result")
 
+    def as_validation_errors(self):
+        return {"result": list(self.errors)}
+
 
 @dataclass
 class _Item:

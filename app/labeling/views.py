@@ -157,9 +157,12 @@ def skip(project, task_id):
 @require("labeling.annotate", load=Project, arg="project_id")
 def save_draft(project, task_id):
     task = _task_in(project, task_id)
+    annotation_id = request.form.get("annotation_id", type=int)
+    if not page.may_draft_for(project, annotation_id):
+        abort(403)
     try:
         draft = services.save_draft(current_user, project, task, _result_field(), request.form.get("lead_time"),
-                                    request.form.get("annotation_id", type=int))
+                                    annotation_id)
     except Refused as exc:
         return jsonify(errors=[exc.message]), 422
     return jsonify(id=draft.id, updated_at=iso(draft.updated_at))

@@ -84,6 +84,7 @@ class Annotation(TimestampMixin, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
     task = relationship("Task", back_populates="annotations")
+    project = relationship("Project")
     completed_by = relationship("User", foreign_keys=[completed_by_id])
 
 

@@ -76,7 +76,7 @@ def test_result_invalid_is_a_refusal_on_the_result_field():
     assert exc.errors == ["first problem", "second problem"]
     assert exc.message == "first problem; second problem"
     assert exc.field == "result"
-    assert exc.as_validation_errors() == {"result": ["first problem; second problem"]}
+    assert exc.as_validation_errors() == {"result": ["first problem", "second problem"]}
 
 
 def test_valid_result_comes_back_with_an_id_added_and_the_input_untouched():

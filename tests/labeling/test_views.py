@@ -186,3 +186,26 @@ def test_the_limit_message_is_shown_instead_of_a_task(db, make_project, annotato
     assert page.status_code == 200
     state = state_of(page)
     assert state["task"] is None and "limit of 1 tasks" in state["message"]
+
+
+def test_a_draft_of_someone_elses_annotation_is_refused(db, make_project, annotators, client_for, people):
+    project = make_project(1)
+    task_id, = task_ids(db, project)
+    alice, = annotators(1)
+    theirs = answer(db, alice, project, db.session.get(Task, task_id))
+    refused = client_for(people["reviewer"]).post(f"/o/acme/projects/{project.id}/label/tasks/{task_id}/draft",
+                                                  data={"result": "[]", "annotation_id": theirs.id})
+    assert refused.status_code == 403
+
+
+def test_the_draft_start_is_kept_on_the_annotation_that_replaces_it(db, make_project, annotator_client):
+    project = make_project(1)
+    task_id, = task_ids(db, project)
+    annotator_client.get(label_url(project))
+    annotator_client.post(f"/o/acme/projects/{project.id}/label/tasks/{task_id}/draft", data={"result": "[]"})
+    started = db.session.scalar(select(AnnotationDraft.created_at).where(AnnotationDraft.task_id == task_id))
+    annotator_client.post(f"/o/acme/projects/{project.id}/label/tasks/{task_id}/annotations", headers=hx(),
+                          data={"result": json.dumps(CHOICE)})
+    annotation = db.session.scalar(select(Annotation).where(Annotation.task_id == task_id))
+    assert annotation.draft_created_at == started
+    assert db.session.scalar(select(AnnotationDraft).where(AnnotationDraft.task_id == task_id)) is None
