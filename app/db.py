@@ -74,6 +74,8 @@ def configure_sqlite():
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode this still never corrupts the database; a power cut may lose the last commits.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     @event.listens_for(Engine, "begin")
@@ -82,10 +84,15 @@ def configure_sqlite():
             connection.exec_driver_sql("BEGIN IMMEDIATE" if request_writes() else "BEGIN")
 
 
-def writes(view):
-    """Mark a GET view that changes data (the labeling stream reserves a task), for SQLite's write lock."""
-    view.writes = True
-    return view
+def writes(when=None):
+    """Mark a GET view that changes data (the labeling stream reserves a task), for SQLite's write lock;
+    ``when`` (a function of nothing, reading the request) narrows it to the requests that do."""
+
+    def mark(view):
+        view.writes = when or True
+        return view
+
+    return mark
 
 
 def request_writes():
@@ -95,8 +102,8 @@ def request_writes():
         return False
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         return True
-    view = current_app.view_functions.get(request.endpoint)
-    return bool(getattr(view, "writes", False))
+    flag = getattr(current_app.view_functions.get(request.endpoint), "writes", False)
+    return bool(flag() if callable(flag) else flag)
 
 
 _configured = False

@@ -54,7 +54,7 @@ def _result(body):
 
 @bp.route("/api/projects/<int:project_id>/next")
 @require("labeling.annotate", load=Project, arg="project_id")
-@writes
+@writes()
 def next_task(project):
     """The caller's next task, reserved for them: ``queue`` is "Task lock" when it is the one they already hold."""
     _visible(project)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.db import utcnow
 from app.extensions import db
@@ -82,13 +84,12 @@ def reserve(project, task, user, now=None):
     """Hold ``task`` for ``user`` for the project's reservation minutes (renewed when it is already theirs)."""
     now = now or utcnow()
     expires = now + timedelta(minutes=project.reservation_minutes)
-    held = db.session.scalar(select(TaskReservation).where(
-        TaskReservation.task_id == task.id, TaskReservation.user_id == user.id))
-    if held is None:
-        db.session.add(TaskReservation(task_id=task.id, project_id=project.id, user_id=user.id, expires_at=expires))
-    else:
-        held.expires_at = expires
-    db.session.flush()
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(TaskReservation).values(task_id=task.id, project_id=project.id, user_id=user.id,
+                                               expires_at=expires)
+    db.session.execute(statement.on_conflict_do_update(index_elements=["task_id", "user_id"],
+                                                       set_={"expires_at": statement.excluded.expires_at}))
 
 
 def release(task, user):
@@ -167,13 +168,19 @@ def _claim(project, user, now, query):
     for _ in range(ATTEMPTS):
         candidates = query.where(Task.id.not_in(refused)) if refused else query
         task = db.session.scalar(candidates.limit(1).with_for_update(skip_locked=True, of=Task))
-        if task is None:
-            return None
+        if task is None or not _snapshot_may_be_stale():
+            return task
         still_open = db.session.scalar(select(exists().where(Task.id == task.id, *_open(project, user, now))))
         if still_open:
             return task
         refused.append(task.id)
     return None
+
+
+def _snapshot_may_be_stale():
+    """Whether someone may have reserved the locked task since the query's snapshot: on PostgreSQL, yes; SQLite
+    serialises writing requests, so what was read is still true."""
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _current_reservation(project, user, now):

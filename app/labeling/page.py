@@ -7,9 +7,10 @@ from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
 from app.api.serializers import iso
+from app.db import utcnow
 from app.extensions import db
-from app.labeling import distribution, services
-from app.labeling.models import AnnotationDraft
+from app.labeling import services
+from app.labeling.models import AnnotationDraft, TaskReservation
 from app.labeling_config import render_preview
 from app.projects.access import role_in_project
 from app.security.permissions import can
@@ -29,10 +30,12 @@ def may_open(project, task):
         return True
     user_id = current_user.id
     return db.session.scalar(select(or_(
+        exists().where(TaskReservation.task_id == task.id, TaskReservation.user_id == user_id,
+                       TaskReservation.expires_at > utcnow()),
         exists().where(Annotation.task_id == task.id, Annotation.completed_by_id == user_id),
         exists().where(AnnotationDraft.task_id == task.id, AnnotationDraft.user_id == user_id),
         exists().where(TaskAssignment.task_id == task.id, TaskAssignment.user_id == user_id),
-    ))) or distribution.has_reservation(task, current_user)
+    )))
 
 
 def may_edit(project, annotation):

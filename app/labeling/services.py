@@ -5,7 +5,7 @@ submits and updates do not also go to the audit trail; deleting an annotation do
 """
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.audit.services import record
 from app.errors import Refused
@@ -17,7 +17,7 @@ from app.labeling_config import parse_config
 from app.projects.access import project_org
 from app.security.roles import Role
 from app.tasks.editing import refresh_counters
-from app.tasks.models import Annotation, Prediction, Task
+from app.tasks.models import Annotation, Prediction, Task, required_annotations
 
 #: roles that skip a task even when the task itself does not allow it
 SKIP_ANY = frozenset({Role.OWNER, Role.ADMIN, Role.MANAGER})
@@ -30,8 +30,9 @@ def config_of(xml):
 
 
 def _locked(task):
-    """The task row, locked until the end of the transaction (PostgreSQL), so counters and checks agree."""
-    return db.session.scalar(select(Task).where(Task.id == task.id).with_for_update()) or task
+    """The task row, fresh and locked until the end of the transaction (PostgreSQL), so counters and checks agree."""
+    return db.session.scalar(select(Task).where(Task.id == task.id).with_for_update()
+                             .execution_options(populate_existing=True))
 
 
 def _lead_time(value):
@@ -54,22 +55,49 @@ def mine(task, user, include_skips=True):
     return db.session.scalars(query.order_by(Annotation.was_cancelled, Annotation.id)).first()
 
 
+def _answer_slot(project, task, actor):
+    """``actor``'s annotation of ``task`` to (re)write: their earlier skip, or a new one. Refuses a second answer."""
+    annotation = mine(task, actor)
+    if annotation is not None and not annotation.was_cancelled:
+        raise Refused("You have already annotated this task: update your annotation instead.")
+    if annotation is None:
+        annotation = Annotation(task_id=task.id, project_id=project.id, completed_by_id=actor.id)
+        db.session.add(annotation)
+    return annotation
+
+
 def _version(annotation, action, actor):
     db.session.add(AnnotationVersion(annotation_id=annotation.id, project_id=annotation.project_id, action=action,
                                      result=annotation.result, lead_time=annotation.lead_time,
                                      created_by_id=actor.id if actor else None))
 
 
+def _count(project, task, was_cancelled, now_cancelled):
+    """Move the task's counters from the annotation's old state (None: it is new) to its new one. The row is
+    locked (or the database is, on SQLite), so counting in place is exact."""
+    if was_cancelled is not None:
+        if was_cancelled:
+            task.cancelled_annotations -= 1
+        else:
+            task.total_annotations -= 1
+    if now_cancelled:
+        task.cancelled_annotations += 1
+    else:
+        task.total_annotations += 1
+    task.is_labeled = task.total_annotations >= required_annotations(task.inner_id, project.overlap,
+                                                                     project.overlap_percentage)
+
+
 def _finish(task, actor, annotation):
-    """What every answer ends: the person's draft (its start becomes the annotation's draft_created_at), their
-    reservation, and the task's counters."""
-    draft = draft_of(task, actor)
-    if draft is not None:
-        annotation.draft_created_at = draft.created_at
-        db.session.delete(draft)
+    """What every answer ends: the person's draft (its start becomes the annotation's draft_created_at) and
+    their reservation."""
+    started = db.session.scalar(delete(AnnotationDraft).where(AnnotationDraft.task_id == task.id,
+                                                              AnnotationDraft.user_id == actor.id)
+                                .returning(AnnotationDraft.created_at))
+    if started is not None:
+        annotation.draft_created_at = started
     distribution.release(task, actor)
     db.session.flush()
-    refresh_counters([task.id])
 
 
 def checked(project, task, result, strict=True):
@@ -82,16 +110,12 @@ def submit_annotation(actor, project, task, result, lead_time=None, parent_predi
     """Save ``actor``'s answer to ``task``. A previous skip of theirs becomes this answer."""
     result = checked(project, task, result)
     lead_time = _lead_time(lead_time)
-    _locked(task)
-    if mine(task, actor, include_skips=False) is not None:
-        raise Refused("You have already annotated this task: update your annotation instead.")
+    task = _locked(task)
     if parent_prediction_id is not None and db.session.scalar(select(Prediction.id).where(
             Prediction.id == parent_prediction_id, Prediction.task_id == task.id)) is None:
         raise Refused("parent_prediction is not a prediction of this task.", field="parent_prediction")
-    annotation = mine(task, actor)
-    if annotation is None:
-        annotation = Annotation(task_id=task.id, project_id=project.id, completed_by_id=actor.id)
-        db.session.add(annotation)
+    annotation = _answer_slot(project, task, actor)
+    was_cancelled = annotation.was_cancelled if annotation.id is not None else None
     annotation.result = result
     annotation.was_cancelled = False
     annotation.comment = None
@@ -100,6 +124,7 @@ def submit_annotation(actor, project, task, result, lead_time=None, parent_predi
     annotation.parent_prediction_id = parent_prediction_id
     annotation.updated_by_id = actor.id
     annotation.last_action = "submitted"
+    _count(project, task, was_cancelled, False)
     db.session.flush()
     _version(annotation, "submitted", actor)
     _finish(task, actor, annotation)
@@ -108,10 +133,11 @@ def submit_annotation(actor, project, task, result, lead_time=None, parent_predi
 
 def update_annotation(actor, project, annotation, result, lead_time=None):
     """Replace ``annotation``'s result; its lead time grows by the time spent on this edit."""
-    task = db.session.get(Task, annotation.task_id)
-    result = checked(project, task, result)
+    result = checked(project, annotation.task, result)
     extra = _lead_time(lead_time)
-    _locked(task)
+    task = _locked(annotation.task)
+    if annotation.was_cancelled:
+        _count(project, task, True, False)
     annotation.result = result
     if extra is not None:
         annotation.lead_time = round((annotation.lead_time or 0) + extra, 3)
@@ -136,13 +162,10 @@ def skip_task(actor, project, task, role, comment=None, lead_time=None):
         raise Refused("This task cannot be skipped.")
     if project.require_skip_comment and not comment:
         raise Refused("Say why you skip this task: this project asks for a comment.", field="comment")
-    _locked(task)
-    if mine(task, actor, include_skips=False) is not None:
-        raise Refused("You have already annotated this task; it cannot be skipped now.")
-    annotation = mine(task, actor)
-    if annotation is None:
-        annotation = Annotation(task_id=task.id, project_id=project.id, completed_by_id=actor.id)
-        db.session.add(annotation)
+    task = _locked(task)
+    annotation = _answer_slot(project, task, actor)
+    if annotation.id is None:
+        _count(project, task, None, True)
     annotation.result = []
     annotation.was_cancelled = True
     annotation.comment = comment or None

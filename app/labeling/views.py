@@ -95,7 +95,7 @@ def _attempt(project, task, change):
 
 @bp.route("")
 @require("labeling.annotate", load=Project, arg="project_id")
-@writes
+@writes(when=lambda: "task" not in request.args)
 def stream(project):
     """The stream ("Label all tasks"), or one task with ``?task=``; the stream's URL always names its task."""
     task_id = request.args.get("task", type=int)

@@ -6,6 +6,7 @@ from app.orgs.models import Workspace, WorkspaceMember
 from app.projects.models import Project, ProjectMember, ProjectRole
 from app.security.permissions import object_rule, role_override
 from app.security.roles import Role
+from app.security.tenancy import once_per_request
 
 #: project roles replace the organization role of these roles only; Managers and above keep theirs
 OVERRIDABLE = frozenset({Role.ANNOTATOR, Role.REVIEWER})
@@ -18,6 +19,7 @@ def project_member(project, user):
 
 
 @role_override(Project)
+@once_per_request
 def role_in_project(member, project):
     """Annotators and Reviewers may hold the other of the two roles in a given project."""
     if member.role not in OVERRIDABLE:
@@ -48,6 +50,7 @@ def visible_projects_query(org, user, member):
     return query.where(Project.is_published, or_(in_workspace, in_project))
 
 
+@once_per_request
 def can_see_project(user, member, project):
     query = visible_projects_query(project_org(project), user, member).where(Project.id == project.id)
     return db.session.execute(select(query.exists())).scalar()

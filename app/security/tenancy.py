@@ -5,6 +5,29 @@ from sqlalchemy import select
 from app.extensions import db
 
 
+def once_per_request(fn):
+    """Remember ``fn``'s answer for the rest of the request, keyed by the ids of its (model) arguments.
+
+    For questions asked several times while answering one request (a person's role in a project, whether they
+    see it), whose answer a request does not change for the person asking.
+    """
+    import functools
+
+    from flask import has_request_context
+
+    @functools.wraps(fn)
+    def remembered(*args):
+        if not has_request_context():
+            return fn(*args)
+        key = (fn.__qualname__, *(getattr(arg, "id", arg) for arg in args))
+        answers = g.setdefault("answers", {})
+        if key not in answers:
+            answers[key] = fn(*args)
+        return answers[key]
+
+    return remembered
+
+
 def current_org():
     return g.get("org")
 

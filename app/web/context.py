@@ -6,22 +6,37 @@ from app.security.permissions import can
 from app.security.roles import Role
 
 
+class _MyOrgs:
+    """The switcher's organizations, read only when a template shows them (partials never do)."""
+
+    def __init__(self):
+        self._orgs = None
+
+    def _load(self):
+        if self._orgs is None:
+            from app.orgs.services import orgs_of
+
+            self._orgs = orgs_of(current_user) if current_user.is_authenticated else []
+        return self._orgs
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self):
+        return len(self._load())
+
+
 def register(app):
     @app.context_processor
     def inject():
         def allowed(permission, obj=None):
             return can(current_user, g.get("member"), permission, obj)
 
-        my_orgs = []
-        if current_user.is_authenticated:
-            from app.orgs.services import orgs_of
-
-            my_orgs = orgs_of(current_user)
         def has_endpoint(endpoint):
             return endpoint in app.view_functions
 
-        return {"has_endpoint": has_endpoint, "current_org": g.get("org"), "current_member": g.get("member"), "my_orgs": my_orgs,
-                "allowed": allowed, "Role": Role}
+        return {"has_endpoint": has_endpoint, "current_org": g.get("org"), "current_member": g.get("member"),
+                "my_orgs": _MyOrgs(), "allowed": allowed, "Role": Role}
 
     @app.template_filter("when")
     def when(value):
