@@ -101,12 +101,21 @@
     });
 
     // ---- Where the work starts: draft, else the selected annotation, else the first prediction, else defaults.
-    const draft = state.draft;
+    // Work this tab sent as a beacon when it went away may reach the server after the page that follows (a
+    // reload races its own beacon): a copy kept in sessionStorage for a minute stands in for that draft.
+    const stashKey = "tessera:draft:" + (state.user ? state.user.id : "") + ":" + state.task.id;
+    let stash = null;
+    try { stash = JSON.parse(sessionStorage.getItem(stashKey) || "null"); sessionStorage.removeItem(stashKey); } catch (err) { stash = null; }
+    const stashFor = stash && stash.annotation === null ? null : annotations.find((a) => stash && a.id === stash.annotation);
+    if (!(stash && Date.now() - stash.at < 60000 && Array.isArray(stash.result) &&
+          (stash.annotation === null ? !annotations.some((a) => a.mine && !a.was_cancelled) : stashFor))) stash = null;
+    const draft = stash ? { id: state.draft && state.draft.annotation_id === stash.annotation ? state.draft.id : null,
+      result: stash.result, lead_time: stash.lead_time, annotation_id: stash.annotation } : state.draft;
     current = annotations.find((a) => draft && a.id === draft.annotation_id) || annotations.find((a) => a.id === state.selected) || null;
     let initial;
     if (draft && !readonlyOf(current)) {
       initial = draft.result;
-      draftIds.set(keyOf(current), draft.id);
+      if (draft.id) draftIds.set(keyOf(current), draft.id);
       leadBase = Number(draft.lead_time) || 0;
       setNote("Draft restored");
     } else if (current) {
@@ -362,11 +371,19 @@
         .catch(() => { if (alive && !pending) dirty = true; });
     }
     function beaconDraft() {
-      if (!dirty || !canDraft() || !navigator.sendBeacon) return;
+      if (!dirty || !canDraft()) return;
+      try {
+        sessionStorage.setItem(stashKey, JSON.stringify({ annotation: current ? current.id : null, result: store.serialize(),
+          lead_time: leadTime(), at: Date.now() }));
+      } catch (err) { /* storage blocked or full: the beacon alone will do */ }
+      if (!navigator.sendBeacon) return;
       const fd = draftForm();
       fd.append("csrf_token", csrf());
       if (navigator.sendBeacon(state.urls.draft, fd)) dirty = false;
     }
+    // beforeunload comes before a reload or navigation asks for the next page (pagehide only once that page
+    // arrives, too late for it to show the draft); pagehide still covers a closed tab.
+    listen(window, "beforeunload", beaconDraft);
     listen(window, "pagehide", beaconDraft);
     listen(document, "visibilitychange", () => {
       if (document.hidden) { leadBase = leadTime(); shownAt = null; beaconDraft(); } else if (shownAt === null) shownAt = performance.now();
@@ -435,6 +452,7 @@
       setTimeout(() => lab.emit("nextTask", id, ann), 0); // after htmx:afterRequest has reported the save
     }
     lastTaskId = state.task.id;
+    if (stash) scheduleDraft(); // the server may never have had it
     lab.emit("selectAnnotation", L.annotationFacade(), null, {});
 
     return {
