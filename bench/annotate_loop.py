@@ -11,7 +11,7 @@ A project of ``--tasks`` tasks (overlap 1) and ``--annotators`` Annotators are s
 ``--client-processes`` processes so that the client's GIL is not the limit) signs in through the login form and
 then loops, over one kept-alive connection:
 
-    --flow page (default): open  = GET …/label (302, the next task reserved) + GET …/label?task=<id> (the page)
+    --flow page (default): open  = GET …/label (the page of the next task, reserved for the annotator)
                            submit = POST …/tasks/<id>/annotations (stream=1, htmx: answers with the next task)
     --flow htmx:           submit only, each POST's answer naming the next task (what the editor does)
 

@@ -112,7 +112,8 @@ def state(project, task, stream, message=None, selected=None):
     })
     args = {"org_slug": g.org.slug, "project_id": project.id, "task_id": task.id}
     base["urls"].update(submit=url_for("labeling.submit", **args), skip=url_for("labeling.skip", **args),
-                        draft=url_for("labeling.save_draft", **args))
+                        draft=url_for("labeling.save_draft", **args),
+                        self=stream_url(project, task) if stream else stream_url(project, task, single=1))
     return base
 
 

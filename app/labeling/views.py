@@ -1,7 +1,7 @@
 """The labeling page: the stream of tasks, one task, and the saves the editor sends (docs/labeling-page.md)."""
 import json
 
-from flask import Blueprint, abort, g, jsonify, make_response, redirect, render_template, request
+from flask import Blueprint, abort, g, jsonify, make_response, render_template, request
 from flask_login import current_user
 
 from app import keep_changes_on_error
@@ -97,16 +97,13 @@ def _attempt(project, task, change):
 @require("labeling.annotate", load=Project, arg="project_id")
 @writes(when=lambda: "task" not in request.args)
 def stream(project):
-    """The stream ("Label all tasks"), or one task with ``?task=``; the stream's URL always names its task."""
+    """The stream ("Label all tasks"), or one task with ``?task=``. The stream's first answer is its next task,
+    whose address (``?task=``) the editor then shows, so that a reload or "back" opens the same task."""
     task_id = request.args.get("task", type=int)
-    single = request.args.get("single") == "1"
     if task_id is not None:
-        task = _task_in(project, task_id)
-        return _show(project, task, not single)
+        return _show(project, _task_in(project, task_id), request.args.get("single") != "1")
     upcoming = distribution.next_task(project, current_user)
-    if upcoming.task is not None:
-        return redirect(page.stream_url(project, upcoming.task))
-    return _show(project, None, True, upcoming.message)
+    return _show(project, upcoming.task, True, upcoming.message)
 
 
 @bp.route("/tasks/<int:task_id>/annotations", methods=["POST"])

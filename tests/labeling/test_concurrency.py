@@ -19,7 +19,7 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from flask import got_request_exception
@@ -189,9 +189,6 @@ def work(host, project_id, person):
     while True:
         if state is None:
             status, headers, html = browser.request("GET", stream)
-            if status == 302:
-                status, headers, html = browser.request("GET", urlsplit(headers["Location"]).path + "?" +
-                                                        urlsplit(headers["Location"]).query)
             if status != 200:
                 return
             state, csrf = _state(html), CSRF_HEADER.search(html).group(1)

@@ -78,6 +78,9 @@
     lab.project = state.project || null;
     L.setConfig(state.project && state.project.parsed_label_config);
     showMessages(null);
+    // The stream answers its first request with a task: the address names it, so reload and back find it again.
+    const here = state.urls && state.urls.self;
+    if (here && location.pathname + location.search !== here) history.replaceState(history.state, "", here);
     if (!state.task || !section) { lastTaskId = null; return { destroy() { ac.abort(); } }; }
 
     const root = byId("lsf-annotation");
