@@ -211,7 +211,7 @@ def measure(browser, base, title, slug, project_id, email, loads):
     ready = [t["ready"] for t in timings]
     print(f"  ready: median {statistics.median(ready):.0f} ms, min {min(ready):.0f}, max {max(ready):.0f} "
           f"(empty cache, {len(ready)} loads); {cached_ready['ready']:.0f} ms with the browser's cache")
-    print(f"  of which: HTML received (after the stream's redirect) at {statistics.median(t['html'] for t in timings):.0f}"
+    print(f"  of which: HTML received at {statistics.median(t['html'] for t in timings):.0f}"
           f" ms, DOMContentLoaded done at {statistics.median(t['dcl'] for t in timings):.0f} ms (medians)")
 
 
