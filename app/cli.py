@@ -59,7 +59,7 @@ def _seed_demo_project(owner, org):
                                    .order_by(Workspace.id)).first()
     for member in db.session.scalars(select(OrgMember).where(OrgMember.org_id == org.id, OrgMember.user_id != owner.id)):
         add_workspace_member(owner, org, workspace, member.user)
-    project = create_project(owner, org, workspace, "Product reviews", is_published=True,
+    project = create_project(owner, org, workspace, "Product reviews", is_published=True, show_instructions=True,
                              instructions="Choose the sentiment the customer expresses about the product.")
     tasks = json.dumps([{"text": text} for text in DEMO_TEXTS]).encode()
     import_tasks(owner, project, io.BytesIO(tasks), filename="reviews.json", fmt="json")
