@@ -16,11 +16,15 @@ fetch() {  # fetch <package> <version> <file in package> [<file> ...]
   mkdir -p "$work/x" "$dir"
   tar -xzf "$tarball" -C "$work/x"
   for f in "$@"; do cp "$work/x/package/$f" "$dir/"; done
-  cp "$work/x/package/LICENSE" "$dir/LICENSE" 2>/dev/null || true
+  for licence in "$work"/x/package/LICENSE*; do [ -e "$licence" ] && cp "$licence" "$dir/LICENSE"; done
   printf '%s %s\nfetched from the npm registry by scripts/vendor.sh\n' "$pkg" "$version" > "$dir/VERSION"
   rm -rf "$work/x" "$tarball"
 }
 
 # htmx stays on 2.x: 4.x changes attribute inheritance and swaps error responses by default.
 fetch htmx.org 2.0.11 dist/htmx.min.js
+# The plugin editor: CodeMirror 5 ships as plain scripts (6 needs a bundler), with JavaScript highlighting.
+fetch codemirror 5.65.21 lib/codemirror.js lib/codemirror.css mode/javascript/javascript.js
+# Charts for the gallery's chart plugin, loaded by that plugin only.
+fetch chart.js 4.6.1 dist/chart.umd.min.js
 echo "vendored into $dest:"; ls "$dest"
