@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.db import utcnow
 from app.extensions import db
 from app.labeling.models import TaskReservation
+from app.plugins.models import AnnotatorPause
 from app.projects.models import Assignment, Ordering, SkipQueue
 from app.tasks.models import Annotation, Prediction, Task, TaskAssignment, required_annotations
 
@@ -53,7 +54,13 @@ def answered_count(project, user):
 
 
 def limit_message(project, user):
-    """Why ``user`` may take no more tasks in ``project``, or None."""
+    """Why ``user`` may take no more tasks in ``project`` (paused, or at the annotation limit), or None."""
+    pause = db.session.scalar(select(AnnotatorPause).where(
+        AnnotatorPause.project_id == project.id, AnnotatorPause.user_id == user.id,
+        AnnotatorPause.resumed_at.is_(None)).order_by(AnnotatorPause.id.desc()).limit(1))
+    if pause is not None:
+        why = pause.verbose_reason or "a project manager paused you"
+        return f"You are paused in this project: {why}. A project manager can resume you."
     limit = annotation_limit(project)
     if limit is not None and answered_count(project, user) >= limit:
         return (f"You have reached this project's limit of {limit} tasks per annotator. "

@@ -22,6 +22,10 @@ class Organization(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL", use_alter=True))
     #: days to keep audit entries; null keeps them forever
     audit_retention_days: Mapped[int | None] = mapped_column(Integer)
+    #: when plugins were switched on (through an approved access request); null = off
+    plugins_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: who may edit plugins: "manager" (Manager and above, the default) or "admin" (Owner and Admin only)
+    plugin_editors: Mapped[str] = mapped_column(String(20), nullable=False, default="manager", server_default="manager")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 
     members = relationship("OrgMember", back_populates="org", cascade="all, delete-orphan")

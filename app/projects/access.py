@@ -67,4 +67,7 @@ def _project_rule(user, member, permission, project):
     if permission == "tasks.view" and role_in_project(member, project) == Role.ANNOTATOR \
             and not project.show_dm_to_annotators:
         return False
+    if permission == "plugins.edit" and project_org(project).plugin_editors == "admin" \
+            and member.role not in (Role.OWNER, Role.ADMIN):
+        return False
     return can_see_project(user, member, project)

@@ -43,7 +43,10 @@ PERMISSIONS = {
     "tasks.export": ("org", MANAGER_AND_UP),
     "labeling.annotate": ("org", EVERY_WORKING_ROLE),
     "review.decide": ("org", REVIEWER_AND_UP),
+    #: narrowed to Owner and Admin by the organization's "Edit plugins" permission (app/projects/access.py)
     "plugins.edit": ("org", MANAGER_AND_UP),
+    #: running a plugin in the page itself, with the user's session
+    "plugins.trust": ("org", OWNER_ONLY),
     "plugins.request_access": ("org", MANAGER_AND_UP),
     "plugins.approve_access": ("site", frozenset()),
 }

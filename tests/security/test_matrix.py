@@ -81,6 +81,9 @@ ORG_ROUTES = {
     "labeling.skip": ("POST", {"comment": ""}, 422, {}),
     "labeling.save_draft": ("POST", {"result": "not json"}, 422, {}),
     "labeling.history": ("GET", None, 200, {"reviewer": 403}),
+    # plugins: the access request, the organization's switch and permissions
+    # plugins: the project's plugin stack
+    # plugins: runtime
 }
 
 

@@ -1,0 +1,1 @@
+"""In-app notifications: a badge in the top bar and a page listing them."""

@@ -1,0 +1,4 @@
+"""The signed-in person's notifications."""
+from flask import Blueprint
+
+bp = Blueprint("notifications", __name__)

@@ -1,0 +1,1 @@
+"""Plugins: the organization's access request, project plugin stacks with revisions, the runtime and the gallery."""
