@@ -88,12 +88,13 @@ def _register_blueprints(app):
     from app.notifications.views import bp as notifications_bp
     from app.orgs.views import bp as orgs_bp
     from app.plugins.access_views import bp as plugin_access_bp
+    from app.plugins.gallery_views import bp as plugin_gallery_bp
     from app.plugins.runtime_views import bp as plugin_runtime_bp
     from app.plugins.stack_views import bp as plugins_bp
     from app.projects.views import bp as projects_bp
 
     for bp in (auth_bp, orgs_bp, projects_bp, datamanager_bp, labeling_bp, plugin_access_bp, plugins_bp,
-               plugin_runtime_bp, notifications_bp, audit_bp, admin_bp, api_bp):
+               plugin_runtime_bp, plugin_gallery_bp, notifications_bp, audit_bp, admin_bp, api_bp):
         app.register_blueprint(bp)
     # The API authenticates by token; it checks CSRF itself for cookie-authenticated calls.
     csrf.exempt(api_bp)
