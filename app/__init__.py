@@ -37,10 +37,11 @@ def create_app(config_class=Config):
     _register_blueprints(app)
     _register_transaction(app)
 
-    from app.web import context, errors
+    from app.web import context, csp, errors
 
     errors.register(app)
     context.register(app)
+    csp.register(app)
     from app.web import markdown
 
     markdown.register(app)

@@ -193,5 +193,6 @@ def membership_delete(org_id, user_id):
     change_role(current_user, org, _membership(org, user_id), Role.DEACTIVATED)
     return "", 204
 from app.api import annotations as _annotations  # noqa: E402,F401  (registers the next-task, annotation and draft endpoints)
+from app.api import pauses as _pauses  # noqa: E402,F401  (registers the annotator pause endpoint)
 from app.api import projects  # noqa: E402,F401  (registers the project endpoints)
 from app.api import tasks as _tasks  # noqa: E402,F401  (registers the task, import and export endpoints)

@@ -76,6 +76,38 @@ def _visible_annotations(project, task):
     return db.session.scalars(query.order_by(Annotation.id)).all()
 
 
+def _plugins_state(project):
+    """The project's enabled plugins in stack order, when the organization has plugins on.
+
+    The code is not in the state: trusted plugins load as same-origin script files (which the page's policy
+    allows without eval) and sandboxed ones are fetched as JSON and posted into their frame; both URLs name the
+    revision, so a browser caches each revision once and the state stays small on every task swap.
+    """
+    from app.plugins.models import Plugin, PluginRevision
+    from app.plugins.runtime_views import code_url, valid_origin
+    from app.web.csp import allow_connect
+
+    if g.org is None or g.org.plugins_enabled_at is None:
+        return []
+    rows = db.session.execute(
+        select(Plugin, db.func.max(PluginRevision.number))
+        .join(PluginRevision, PluginRevision.plugin_id == Plugin.id)
+        .where(Plugin.project_id == project.id, Plugin.org_id == g.org.id, Plugin.enabled.is_(True))
+        .group_by(Plugin.id).order_by(Plugin.position, Plugin.id)
+    ).all()
+    out = []
+    for plugin, number in rows:
+        allowlist = [o for o in (plugin.allowlist or []) if valid_origin(o)]
+        entry = {"id": plugin.id, "title": plugin.title, "mode": plugin.mode, "allowlist": allowlist,
+                 "revision": number, "code_url": code_url(project, plugin, number)}
+        if plugin.mode == "trusted":
+            allow_connect(allowlist)
+        else:
+            entry["frame_url"] = url_for("plugin_runtime.sandbox", allow=allowlist)
+        out.append(entry)
+    return out
+
+
 def state(project, task, stream, message=None, selected=None):
     """The editor's starting point (docs/labeling-page.md)."""
     role = role_in_project(g.member, project)
@@ -91,6 +123,7 @@ def state(project, task, stream, message=None, selected=None):
         "user": {"id": current_user.id, "email": current_user.email, "role": role.api_code},
         "stream": stream, "message": message, "task": None, "annotations": [], "selected": None, "draft": None,
         "predictions": [], "readonly": False, "urls": {"next": stream_url(project)},
+        "plugins": _plugins_state(project),
     }
     if task is None:
         return base

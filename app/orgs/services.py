@@ -97,7 +97,12 @@ def orgs_of(user):
 
 
 def _run_membership_guards(org, user, role):
+    """Every path that gives someone a working role passes here: adding (and a future provisioning path, which
+    calls add_member), invitations (sent and accepted), reactivation and a pending member's first role."""
     if role.is_working:
+        from app.plugins.access import check_member_allowed
+
+        check_member_allowed(org, user, "role")
         for guard in MEMBERSHIP_GUARDS:
             message = guard(org, user, role)
             if message:

@@ -82,8 +82,31 @@ ORG_ROUTES = {
     "labeling.save_draft": ("POST", {"result": "not json"}, 422, {}),
     "labeling.history": ("GET", None, 200, {"reviewer": 403}),
     # plugins: the access request, the organization's switch and permissions
+    # no reason, no request named, plugins off and never approved, no choice: each refused (422) after the gate
+    "plugin_access.request_access": ("POST", {"reason": ""}, 422, {}),
+    "plugin_access.withdraw": ("POST", {}, 422, {}),
+    "plugin_access.org_plugins": ("GET", None, 200, {}),
+    "plugin_access.switch_off": ("POST", {}, 422, {}),
+    "plugin_access.switch_on": ("POST", {}, 422, {}),
+    "plugin_access.permissions": ("GET", None, 200, {}),
     # plugins: the project's plugin stack
-    # plugins: runtime
+    # the organization of url_args has plugins off: every change is refused (422) after the gate, so delete too
+    "plugins.panel": ("GET", None, 200, {}),
+    "plugins.plugin": ("GET", None, 200, {}),
+    "plugins.diff": ("GET", None, 200, {}),
+    "plugins.create": ("POST", {"title": ""}, 422, {}),
+    "plugins.insert": ("POST", {"path": ""}, 422, {}),
+    "plugins.save": ("POST", {"code": "", "message": ""}, 422, {}),
+    "plugins.revert": ("POST", {"number": "99"}, 422, {}),
+    "plugins.rename": ("POST", {"title": ""}, 422, {}),
+    "plugins.switch": ("POST", {"enabled": "maybe"}, 422, {}),
+    "plugins.move": ("POST", {"direction": "sideways"}, 422, {}),
+    "plugins.mode": ("POST", {"mode": "nope"}, 422, {}),
+    "plugins.allowlist": ("POST", {"allowlist": "http://insecure.example"}, 422, {}),
+    "plugins.delete": ("POST", {}, 422, {}),
+    # plugins: runtime (no plugin named in the query: 404 once past the gate)
+    "plugin_runtime.trusted_code": ("GET", None, 404, {}),
+    "plugin_runtime.sandboxed_code": ("GET", None, 404, {}),
 }
 
 
@@ -140,7 +163,12 @@ def url_args(db, people, dummy_org, create_project):
     annotation = submit_annotation(people["annotator"], project, task, [
         {"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}}])
     db.session.commit()
-    return {"org_slug": dummy_org.slug, "member_id": member.id, "invitation_id": invitation.id,
+    # plugins: one plugin in the project's stack
+    from app.plugins.stack import create_plugin
+
+    plugin_id = create_plugin(owner, project, "Check").id
+    db.session.commit()
+    return {"plugin_id": plugin_id, "org_slug": dummy_org.slug, "member_id": member.id, "invitation_id": invitation.id,
             "workspace_id": workspace.id, "user_id": people["annotator"].id, "project_id": project.id,
             "link_id": link.id, "task_id": task.id, "annotation_id": annotation.id}
 
@@ -210,6 +238,10 @@ ADMIN_ROUTES = {
     "admin.site_admins": ("GET", None, 200),
     "admin.site_admin_grant": ("POST", {"email": "not an address"}, 422),
     "admin.site_admin_revoke": ("POST", {}, 422),
+    # plugins: access requests (the request is named in the form; none is named here)
+    "admin.plugin_requests": ("GET", None, 200),
+    "admin.plugin_request_approve": ("POST", {"request_id": ""}, 422),
+    "admin.plugin_request_reject": ("POST", {"request_id": "", "reason": ""}, 422),
 }
 
 

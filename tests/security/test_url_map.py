@@ -11,6 +11,7 @@ PUBLIC_ENDPOINTS = {
     "auth.join_link",
     "api.health",
     "api.version",
+    "plugin_runtime.sandbox",  # the sandbox frame's static bootstrap (no cookies reach an opaque origin)
 }
 
 
