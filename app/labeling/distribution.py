@@ -59,7 +59,7 @@ def limit_message(project, user):
         AnnotatorPause.project_id == project.id, AnnotatorPause.user_id == user.id,
         AnnotatorPause.resumed_at.is_(None)).order_by(AnnotatorPause.id.desc()).limit(1))
     if pause is not None:
-        why = pause.verbose_reason or "a project manager paused you"
+        why = pause.verbose_reason.strip().rstrip(".") or "a project manager paused you"
         return f"You are paused in this project: {why}. A project manager can resume you."
     limit = annotation_limit(project)
     if limit is not None and answered_count(project, user) >= limit:

@@ -43,6 +43,25 @@ def _plugin_or_404(project, plugin_id):
     return plugin
 
 
+def _sample_tasks(project, limit=20):
+    """The testing panel's choice of tasks: the project's first ones, with a short preview of their data."""
+    import json
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.tasks.models import Task
+
+    tasks = db.session.scalars(select(Task).where(Task.project_id == project.id).order_by(Task.inner_id, Task.id)
+                               .limit(limit)).all()
+    out = []
+    for task in tasks:
+        preview = json.dumps(task.data, ensure_ascii=False, default=str)
+        out.append({"id": task.id, "inner_id": task.inner_id,
+                    "preview": preview if len(preview) <= 60 else preview[:59] + "\u2026"})
+    return out
+
+
 def _panel(project, plugin=None, status=200, errors=None, values=None, notice=None, diff=None, template=PANEL):
     """The panel, with ``plugin`` open in the editor; ``values`` re-fill the forms after a refusal."""
     from app.security.permissions import can
@@ -60,6 +79,7 @@ def _panel(project, plugin=None, status=200, errors=None, values=None, notice=No
             can_trust=can(current_user, g.member, "plugins.trust", project),
             gallery=_gallery_entries(),
             config_valid=_config_valid(project),
+            sample_tasks=_sample_tasks(project),
         )
         if plugin is not None:
             context.update(code=services.current_code(plugin), revisions=services.revisions(plugin))
@@ -110,6 +130,88 @@ def diff(project, plugin_id):
     except Refused as exc:
         return _panel(project, plugin, status=422, errors={"diff": [exc.message]}, template="plugins/_diff.html")
     return _panel(project, plugin, diff={"left": left, "right": right, "rows": rows}, template="plugins/_diff.html")
+
+
+# Testing ------------------------------------------------------------------------------------------------------
+
+TESTING_FRAME = "plugins/testing_frame.html"
+TESTING_MAX_CHARS = 1_000_000
+
+
+def _testing_task(project):
+    """The task to test with: pasted JSON (``data``: ``{"data": {...}}`` or the data object) when given, else the
+    project's task ``task`` (its first task when none is named). Returns ``(id, inner_id, data)``; raises Refused."""
+    import json
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.tasks.models import Task
+
+    pasted = request.values.get("data", "").strip()
+    if pasted:
+        if len(pasted) > TESTING_MAX_CHARS:
+            raise Refused("The pasted task is too long (at most 1 MB).", "data")
+        try:
+            value = json.loads(pasted)
+        except ValueError as exc:
+            raise Refused(f"The pasted task is not valid JSON: {exc}.", "data") from None
+        if isinstance(value, dict) and isinstance(value.get("data"), dict):
+            value = value["data"]
+        if not isinstance(value, dict):
+            raise Refused('Paste a JSON object: {"data": {...}} or the data object itself.', "data")
+        return None, "pasted", value
+    query = select(Task).where(Task.project_id == project.id)
+    task_id = request.values.get("task", "")
+    if task_id:
+        if not task_id.isdigit():
+            abort(404)
+        query = query.where(Task.id == int(task_id))
+    task = db.session.scalars(query.order_by(Task.inner_id, Task.id).limit(1)).first()
+    if task is None:
+        if task_id:
+            abort(404)
+        raise Refused("This project has no task yet: paste one to test with.", "task")
+    return task.id, task.inner_id, task.data
+
+
+@bp.route("/testing/frame", methods=["GET", "POST"])
+@require("projects.manage", load=Project, arg="project_id")
+def testing_frame(project):
+    """The testing panel's frame: the labeling page for a sample task in testing mode (``state.testing``: the
+    editor saves nothing and sends no draft), running the project's enabled plugins with the real runtime. The
+    panel embeds it (same origin): this response alone allows being framed by Tessera's own pages."""
+    from flask import make_response, render_template
+
+    from app.labeling import page as labeling_page
+    from app.labeling import services as labeling_services
+    from app.labeling_config import render_preview
+    from app.web.csp import csp_nonce, policy
+
+    if g.org.plugins_enabled_at is None:
+        abort(404)
+    status, context = 200, {"project": project, "task": None, "error": None}
+    try:
+        if not _config_valid(project):
+            raise Refused("The labeling configuration is not valid: fix it before testing plugins.", "config")
+        task_id, inner_id, data = _testing_task(project)
+    except Refused as exc:
+        status, context["error"] = 422, exc.message
+    else:
+        state = labeling_page.state(project, None, False)
+        state["project"].update(show_instructions=False)
+        state.update(task={"id": task_id, "inner_id": inner_id, "data": data}, annotations=[], selected=None,
+                     draft=None, predictions=[], readonly=False, urls={}, testing=True)
+        context.update(
+            task={"id": task_id, "inner_id": inner_id}, state=state, org_slug=g.org.slug, message=None,
+            interface=render_preview(labeling_services.config_of(project.label_config), data), instructions_html="",
+        )
+    response = make_response(render_template(TESTING_FRAME, **context), status)
+    frame_policy = policy(csp_nonce(), g.get("_csp_connect", ()))
+    response.headers["Content-Security-Policy"] = frame_policy.replace("frame-ancestors 'none'",
+                                                                       "frame-ancestors 'self'")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # Changes ------------------------------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ const seconds = Number((LSI.dataObj || {}).time_limit) || DEFAULT_SECONDS;
 const deadline = Date.now() + seconds * 1000;
 const left = () => Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
 
-const slot = document.getElementById(SLOT) || document.body;
+// LSI.mount: sandboxed, this plugin's frame moves into the View (and `slot` is the frame's body); trusted, the
+// View's element itself; null without such a View (then: the end of the plugin's area). Where LSI has no
+// mount (Label Studio), the View is looked up directly.
+const slot = (LSI.mount ? await LSI.mount(SLOT) : document.getElementById(SLOT)) || document.body;
 // A new display starts a new clock: drop the one a previous run left behind.
 for (const old of slot.querySelectorAll(".gallery-timer")) old.remove();
 const clock = document.createElement("p");

@@ -63,7 +63,10 @@ function render(markdown) {
   return out.join("\n");
 }
 
-const slot = document.getElementById(SLOT) || document.body;
+// LSI.mount: sandboxed, this plugin's frame moves into the View (and `slot` is the frame's body); trusted, the
+// View's element itself; null without such a View (then: the end of the plugin's area). Where LSI has no
+// mount (Label Studio), the View is looked up directly.
+const slot = (LSI.mount ? await LSI.mount(SLOT) : document.getElementById(SLOT)) || document.body;
 let box = slot.querySelector(".gallery-markdown");
 if (!box) {
   box = document.createElement("div");

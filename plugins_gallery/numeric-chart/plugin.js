@@ -20,7 +20,10 @@ const datasets = Object.keys(SERIES)
   }));
 if (!datasets.length) return; // this task has nothing to draw
 
-const slot = document.getElementById(SLOT) || document.body;
+// LSI.mount: sandboxed, this plugin's frame moves into the View (and `slot` is the frame's body); trusted, the
+// View's element itself; null without such a View (then: the end of the plugin's area). Where LSI has no
+// mount (Label Studio), the View is looked up directly.
+const slot = (LSI.mount ? await LSI.mount(SLOT) : document.getElementById(SLOT)) || document.body;
 // The plugin runs again on every display of an annotation: replace the previous chart, never stack them.
 for (const old of slot.querySelectorAll("canvas.gallery-chart")) {
   const chart = window.Chart.getChart(old);

@@ -104,6 +104,7 @@ ORG_ROUTES = {
     "plugins.mode": ("POST", {"mode": "nope"}, 422, {}),
     "plugins.allowlist": ("POST", {"allowlist": "http://insecure.example"}, 422, {}),
     "plugins.delete": ("POST", {}, 422, {}),
+    "plugins.testing_frame": ("GET", None, 404, {}),
     # plugins: runtime (no plugin named in the query: 404 once past the gate)
     "plugin_runtime.trusted_code": ("GET", None, 404, {}),
     "plugin_runtime.sandboxed_code": ("GET", None, 404, {}),

@@ -48,9 +48,20 @@
   L.kick = boot;
 
   // ---- Responses to our saves: events after the server accepted; errors never replace the editor.
+  const ours = (d) => {
+    const cfg = (d && d.requestConfig) || {};
+    return pending && !(cfg.verb && cfg.verb.toLowerCase() !== "post") && !(cfg.path && cfg.path !== pending.url);
+  };
+  // Reported before the next task is swapped in, so the handlers of the run that saved are the ones told.
+  function reportAccepted() {
+    if (pending.reported) return;
+    pending.reported = true;
+    if (pending.kind !== "skip") lab.emit(pending.kind === "update" ? "updateAnnotation" : "submitAnnotation", pending.store, pending.annotation);
+  }
   document.addEventListener("htmx:beforeSwap", (e) => {
     const d = e.detail;
-    if (!pending || !d.xhr || d.xhr.status < 400) return;
+    if (!ours(d) || !d.xhr) return;
+    if (d.xhr.status < 400) { reportAccepted(); return; }
     if (d.xhr.status === 422) {
       if (d.target && d.target.id === "lsf-task") { d.target = byId("lsf-messages"); d.swapOverride = "innerHTML"; }
       return;
@@ -58,14 +69,11 @@
     d.shouldSwap = false;
   });
   document.addEventListener("htmx:afterRequest", (e) => {
-    const d = e.detail || {}, cfg = d.requestConfig || {};
-    if (!pending || (cfg.verb && cfg.verb.toLowerCase() !== "post") || (cfg.path && cfg.path !== pending.url)) return;
-    const p = pending;
-    pending = null;
+    const d = e.detail || {};
+    if (!ours(d)) return;
     const status = d.xhr ? d.xhr.status : 0;
-    if (status >= 200 && status < 300) {
-      if (p.kind !== "skip") lab.emit(p.kind === "update" ? "updateAnnotation" : "submitAnnotation", p.store, p.annotation);
-    } else p.failed(status);
+    if (status >= 200 && status < 300) reportAccepted(); else pending.failed(status);
+    pending = null;
   });
 
   function start(state) {
@@ -314,12 +322,23 @@
       pending = { kind: "checking", url: "", failed() {} }; // blocks a second Ctrl+Enter while plugins decide
       let go = false;
       try { go = await beforeSave(kind, L.annotationFacade()); } finally { pending = null; }
+      if (state.testing) { tested(kind, go); return; }
       if (!go || !alive) return;
       const values = { result: JSON.stringify(store.serialize()), lead_time: leadTime().toFixed(3) };
       if (draftIds.get(keyOf(current))) values.draft_id = draftIds.get(keyOf(current));
       if (parentPrediction && !current) values.parent_prediction = parentPrediction;
       if (state.stream) values.stream = "1";
       send(kind, kind === "update" ? current.update_url : state.urls.submit, values);
+    }
+    // Testing mode (the plugin panel's frame, state.testing): nothing is ever sent; the outcome is shown here and
+    // announced to the panel as a "tessera:testing-save" event on this window.
+    function tested(kind, go) {
+      const what = kind === "skip" ? "Skip" : kind === "update" ? "Update" : "Submit";
+      const text = kind === "skip" ? "Testing: the skip would be sent (nothing was sent)."
+        : go ? "Testing: the plugins let the " + what.toLowerCase() + " through; it would be sent (nothing was sent)."
+          : "Testing: a plugin cancelled the " + what.toLowerCase() + " (beforeSaveAnnotation returned false).";
+      showMessages([text], go ? "info" : "warning");
+      window.dispatchEvent(new CustomEvent("tessera:testing-save", { detail: { kind, sent: false, cancelled: !go, message: text } }));
     }
     function skip() {
       if (pending || version || current || state.readonly || !project.allow_skip) return;
@@ -331,6 +350,7 @@
     }
     function doSkip(comment) {
       lab.emit("skipTask", storeFacade(), { comment });
+      if (state.testing) { tested("skip", true); return; }
       const values = { lead_time: leadTime().toFixed(3) };
       if (comment) values.comment = comment;
       if (state.stream) values.stream = "1";

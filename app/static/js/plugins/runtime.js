@@ -31,6 +31,7 @@
   const loaded = new Map(); // code url -> Promise (script loaded / sandboxed code fetched)
   const imported = new Map(); // LSI.import url -> Promise (page, across runs)
   const frames = new Map(); // plugin id -> frame record
+  const placements = new Map(); // plugin id -> the <View idAttr> its frame shows in (LSI.mount), across runs
   const listeners = new Set(); // testing panel: fn(entry) for every log entry
   const log = []; // [{at, plugin, kind, event, message, line, result}]
 
@@ -146,6 +147,8 @@
         if (fn === undefined) own.delete(event); else if (own.has(event)) own.get(event).delete(fn);
       },
       import: importFor(p),
+      // In the page there is nothing to move: the View's element (in the labeling interface), or the plugin area.
+      mount(view) { return Promise.resolve(view ? viewOf(String(view)) : (T.plugins.container || document.getElementById("lsf-plugins"))); },
       get task() { return lab.task; },
       get dataObj() { return lab.dataObj; },
       get annotation() { return lab.annotation; },
@@ -179,10 +182,41 @@
     f.calls.clear();
     f.el.remove();
   }
+  // ---- Where a frame shows: the plugin area, or in place of the <View idAttr> the plugin named with LSI.mount
+  // (remembered: later displays put the frame there at once while the interface has that View). Element.moveBefore
+  // keeps the frame's document when it moves; without it the frame reloads in its new place and is run again.
+  function viewOf(id) {
+    const root = document.getElementById("lsf-annotation");
+    let el = null;
+    try { el = id && root ? root.querySelector("#" + CSS.escape(id)) : null; } catch (err) { el = null; }
+    return el && el.classList.contains("lsf-view") && !el.closest(".lsf-object") ? el : null;
+  }
+  function moveFrame(f, parent) {
+    if (f.el.parentNode === parent) return;
+    if (f.el.isConnected && typeof parent.moveBefore === "function") {
+      try { parent.moveBefore(f.el, null); return; } catch (err) { /* not movable: reload below */ }
+    }
+    if (f.el.isConnected) { f.reloading = true; f.loads = 0; } // its next load is a first one (the load listener)
+    parent.appendChild(f.el);
+  }
+  const placeOf = (p) => viewOf(placements.get(p.id)) || container();
+  // Frames leaving with a swapped task go back to the plugin area first (where moving keeps them); the next run
+  // puts them in the new task's View.
+  window.addEventListener("htmx:beforeSwap", (e) => {
+    const d = e.detail || {};
+    if (!d.target || d.shouldSwap === false || typeof Element.prototype.moveBefore !== "function") return;
+    frames.forEach((f) => { if (f.el.parentNode !== container() && d.target.contains(f.el)) moveFrame(f, container()); });
+  });
+
   function frameFor(p) {
     let f = frames.get(p.id);
     if (f && (!f.el.isConnected || f.url !== p.frame_url)) { dropFrame(f); f = null; }
-    if (f) { f.plugin = p; return f; }
+    if (f) {
+      const at = placeOf(p);
+      // Without moveBefore a move reloads the frame: between runs a new frame in place is simpler.
+      if (f.el.parentNode !== at && typeof at.moveBefore !== "function") { dropFrame(f); f = null; }
+      else { f.plugin = p; moveFrame(f, at); return f; }
+    }
     const el = document.createElement("iframe");
     el.setAttribute("sandbox", "allow-scripts");
     el.setAttribute("referrerpolicy", "no-referrer");
@@ -194,10 +228,12 @@
       loads: 0, dead: false, done: null };
     f.ready = new Promise((resolve) => { f.readyNow = resolve; });
     // A sandboxed frame may navigate itself, not the page; after that it is no longer our bootstrap: drop it.
-    el.addEventListener("load", () => { if (++f.loads > 1 && !f.dead) { report(f.plugin, new Error("its frame navigated away; stopped"), "sandbox"); dropFrame(f); } });
+    el.addEventListener("load", () => {
+      if (++f.loads > 1 && !f.dead) { report(f.plugin, new Error("its frame navigated away; stopped"), "sandbox"); dropFrame(f); }
+    });
     el.src = p.frame_url + "#" + f.token;
     frames.set(p.id, f);
-    container().appendChild(el);
+    placeOf(p).appendChild(el);
     return f;
   }
   function send(f, msg) {
@@ -261,7 +297,8 @@
     if (!ready || !r.live || f.dead) { if (!ready) report(p, new Error("its sandbox did not start"), "sandbox"); return; }
     return () => new Promise((resolve) => {
       f.done = resolve;
-      if (!send(f, { t: "run", code, plugin: { id: p.id, title: p.title, allowlist: p.allowlist || [] }, snapshot: snapshot() })) resolve();
+      f.lastRun = { t: "run", code, plugin: { id: p.id, title: p.title, allowlist: p.allowlist || [] } };
+      if (!send(f, Object.assign({ snapshot: snapshot() }, f.lastRun))) resolve();
     });
   }
 
@@ -301,7 +338,13 @@
     const msg = e.data;
     if (!f || e.origin !== "null" || !msg || typeof msg !== "object" || msg.token !== f.token) return;
     const p = f.plugin;
-    if (msg.t === "ready") { f.readyNow(); return; }
+    if (msg.t === "ready") {
+      f.readyNow();
+      // Reloaded by a move (no moveBefore): the run starts again in the new document.
+      if (f.reloading && f.lastRun && run && f.gen === run.n) send(f, Object.assign({ snapshot: snapshot() }, f.lastRun));
+      f.reloading = false;
+      return;
+    }
     if (msg.t === "size") { f.el.style.height = Math.min(Math.max(0, Number(msg.height) || 0), 3000) + "px"; return; }
     if (msg.gen !== f.gen || !run || f.gen !== run.n) return; // from an earlier run
     switch (msg.t) {
@@ -321,6 +364,13 @@
       case "select": L.store.select(typeof msg.id === "string" ? msg.id : null); break;
       case "deleteRegion": if (typeof msg.id === "string") L.store.removeRegion(msg.id); break;
       case "error": report(p, String(msg.message), String(msg.where || ""), Number(msg.line) || null); break;
+      case "mount": {
+        const view = msg.view ? viewOf(String(msg.view)) : null;
+        if (view) placements.set(p.id, String(msg.view)); else placements.delete(p.id);
+        moveFrame(f, view || container());
+        if (!f.reloading) send(f, { t: "mounted", req: msg.req, ok: !msg.view || !!view, width: f.el.clientWidth });
+        break;
+      }
       case "log": console.error("Tessera plugin \u201c" + p.title + "\u201d: " + String(msg.message)); note({ plugin: p.id, title: p.title, kind: "error", event: "log", message: String(msg.message) }); break;
       default: break;
     }
@@ -353,9 +403,11 @@
 
   // Calls every handler of the current run for `event`, in stack order; [{plugin, title, result | error, line}].
   async function dispatch(event, args) {
-    if (!run) return [];
-    await run.readyCapped;
+    // The run current when the event fired: after a save the next task may be swapped in (a new run) while this
+    // one is still being waited for, and the event belongs to the annotation that was saved.
     const r = run;
+    if (!r) return [];
+    await r.readyCapped;
     const calls = [];
     for (const p of r.plugins) {
       if (p.mode === "trusted") {

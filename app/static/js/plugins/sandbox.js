@@ -20,6 +20,8 @@
   let gen = 0;
   let handlers = new Map(); // event -> Set(fn), this run's
   const imported = new Map(); // url -> Promise (across runs)
+  let mounts = 0;
+  const mountWaits = new Map(); // LSI.mount request -> resolve
 
   function post(msg) {
     msg.token = token;
@@ -161,6 +163,15 @@
       if (!set.size) { handlers.delete(event); post({ t: "off", event: String(event) }); }
     },
     import: importScript,
+    // Asks the page to show this frame in place of the <View idAttr="view"> (no view: the plugin area); resolves,
+    // once the frame has its new width, to this document's body, or to null when the interface has no such View.
+    mount(view) {
+      const req = ++mounts;
+      return new Promise((resolve) => {
+        mountWaits.set(req, resolve);
+        post({ t: "mount", view: view == null ? "" : String(view), req });
+      });
+    },
     get task() { return clone(snap.task); },
     get dataObj() { return snap.task ? snap.task.data : null; },
     get annotation() { return annotationFacade(); },
@@ -210,7 +221,20 @@
     if (e.source !== window.parent || e.origin !== home || !msg || msg.token !== token) return;
     if (msg.snapshot) snap = msg.snapshot;
     if (msg.t === "run") { gen = msg.gen; run(msg); } else if (msg.t === "event" && msg.gen === gen) runEvent(msg);
+    else if (msg.t === "mounted") mounted(msg);
   });
+
+  // The page moved the frame: wait (briefly) until this document has the new width, so drawing can measure it.
+  function mounted(msg) {
+    const resolve = mountWaits.get(msg.req);
+    if (!resolve) return;
+    mountWaits.delete(msg.req);
+    const width = Number(msg.width) || 0, until = Date.now() + 300;
+    (function check() {
+      if (!width || window.innerWidth === width || Date.now() > until) resolve(msg.ok ? document.body : null);
+      else setTimeout(check, 5);
+    })();
+  }
 
   // ---- What the plugin draws here is shown by the page, sized to fit.
   let lastHeight = -1;
