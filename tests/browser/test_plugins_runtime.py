@@ -227,3 +227,17 @@ Htx.showModal(results.join(','));
     expect(modal(page)).to_contain_text("refused,refused")
     assert any("evil.example.com is not on this plugin's allowlist" in e for e in errors), errors
     assert any("needs an integrity (SRI) hash" in e for e in errors), errors
+
+
+@pytest.mark.parametrize("mode", ["sandboxed", "trusted"])
+def test_submit_annotation_reaches_the_run_that_saved(page, seed, labeling, mode):  # noqa: F811
+    setup = labeling(CHOICES, [{"text": "One"}, {"text": "Two"}])
+    first, second = setup.task_ids
+    code = "const shown = LSI.task.id;\nLSI.on('submitAnnotation', () => Htx.showModal('saved ' + shown, 'info'));"
+    add_plugins(seed, setup, ("Reporter", code, mode))
+    open_task(page, setup.url)
+    page.get_by_label("Positive").check()
+    page.locator('[data-lsf="submit"]').click()
+    page.wait_for_url(f"**{setup.task_url(second)}")
+    expect(modal(page)).to_have_count(1)
+    expect(modal(page)).to_contain_text(f"saved {first}")

@@ -12,6 +12,7 @@
   const T = (window.Tessera = window.Tessera || {});
   if (T.plugins) { T.plugins.kick(); return; } // loaded twice (boosted navigation): keep the first instance
 
+  const LATE = new Set(["result", "modal", "error", "log"]);
   const EVENTS = ["beforeSaveAnnotation", "submitAnnotation", "updateAnnotation", "skipTask", "nextTask", "prevTask",
     "selectAnnotation", "deleteAnnotation", "entityCreate", "entityDelete", "regionFinishedDrawing",
     "acceptAnnotation", "rejectAnnotation"];
@@ -346,7 +347,10 @@
       return;
     }
     if (msg.t === "size") { f.el.style.height = Math.min(Math.max(0, Number(msg.height) || 0), 3000) + "px"; return; }
-    if (msg.gen !== f.gen || !run || f.gen !== run.n) return; // from an earlier run
+    // From an earlier run (its task was just saved and replaced), only answers to events and what it tells the
+    // annotator still count; anything that would change the new task is dropped.
+    const current = msg.gen === f.gen && run && f.gen === run.n;
+    if (!current && !LATE.has(msg.t)) return;
     switch (msg.t) {
       case "on": if (!NEVER.has(msg.event)) f.events.add(String(msg.event)); break;
       case "off": f.events.delete(String(msg.event)); break;
@@ -396,6 +400,7 @@
       await Promise.all(running);
     })();
     r.readyCapped = capped(r.ready, READY_CAP + 1000);
+    r.readyCapped.then(() => { r.settled = true; });
     note({ plugin: null, kind: "run", event: trigger ? trigger[0] : "", message: "run " + r.n + ": " + plugins.length + " plugin(s)" });
     if (trigger) r.readyCapped.then(() => { if (run === r) dispatch(trigger[0], trigger[1]); });
     return r;
@@ -407,7 +412,9 @@
     // one is still being waited for, and the event belongs to the annotation that was saved.
     const r = run;
     if (!r) return [];
-    await r.readyCapped;
+    // A settled run is called at once, before anything else can happen: the next task's swap re-runs the
+    // sandboxed frames, and a frame handles messages in order, so the event reaches the handlers that were live.
+    if (!r.settled) await r.readyCapped;
     const calls = [];
     for (const p of r.plugins) {
       if (p.mode === "trusted") {
