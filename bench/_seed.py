@@ -188,3 +188,23 @@ class Client:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+
+
+# Debian's Chromium, launched by path; without these flags it keeps trying to reach the network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def sign_in(browser, base, email):
+    """The signed-in cookies, obtained through the login form."""
+    context = browser.new_context(base_url=base)
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    state = context.storage_state()
+    context.close()
+    return state

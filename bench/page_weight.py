@@ -28,11 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _seed import PASSWORD, database_uri, make_app, migrate_fresh, seed  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from _seed import CHROMIUM, CHROMIUM_ARGS, database_uri, make_app, migrate_fresh, seed, sign_in  # noqa: E402
 
 TEXT_CONFIG = """<View>
   <Labels name="entities" toName="text">
@@ -169,20 +165,6 @@ def main():
             db.session.remove()
             db.engine.dispose()
         tmp.cleanup()
-
-
-def sign_in(browser, base, email):
-    """The signed-in cookies, obtained through the login form."""
-    context = browser.new_context(base_url=base)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-    state = context.storage_state()
-    context.close()
-    return state
 
 
 def measure(browser, base, title, slug, project_id, email, loads):
