@@ -44,7 +44,12 @@ def label_url(project, slug="acme"):
     return f"/o/{slug}/projects/{project.id}/label"
 
 
-def test_html_pages_carry_a_strict_policy_whose_nonce_is_on_every_script(client_for, people, project):
+def test_html_pages_carry_a_strict_policy_whose_nonce_is_on_every_script(db, client_for, people, project,
+                                                                          dummy_org):
+    # a project without plugins does not load the runtime at all
+    assert "js/plugins/runtime.js" not in client_for(people["annotator"]).get(label_url(project)).get_data(as_text=True)
+    plugins_on(db, dummy_org)
+    add_plugin(db, project, "Check")
     response = client_for(people["annotator"]).get(label_url(project))
     policy = response.headers["Content-Security-Policy"]
     nonce = re.search(r"script-src 'self' 'nonce-([A-Za-z0-9_-]+)'", policy).group(1)
