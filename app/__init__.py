@@ -93,12 +93,18 @@ def _register_blueprints(app):
     from app.plugins.runtime_views import bp as plugin_runtime_bp
     from app.plugins.stack_views import bp as plugins_bp
     from app.projects.views import bp as projects_bp
+    from app.scim.views import bp as scim_bp
+    from app.sso.saml_views import bp as saml_bp
+    from app.sso.settings_views import bp as sso_settings_bp
 
     for bp in (auth_bp, orgs_bp, projects_bp, datamanager_bp, labeling_bp, plugin_access_bp, plugins_bp,
-               plugin_runtime_bp, plugin_gallery_bp, notifications_bp, audit_bp, admin_bp, api_bp):
+               plugin_runtime_bp, plugin_gallery_bp, notifications_bp, audit_bp, admin_bp, api_bp, saml_bp,
+               sso_settings_bp, scim_bp):
         app.register_blueprint(bp)
     # The API authenticates by token; it checks CSRF itself for cookie-authenticated calls.
     csrf.exempt(api_bp)
+    # SCIM clients hold a bearer token and no cookie.
+    csrf.exempt(scim_bp)
 
 
 def _register_transaction(app):

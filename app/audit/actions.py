@@ -65,6 +65,17 @@ ACTIONS = frozenset({
     "plugin.switched",
     "plugin.mode_changed",
     "plugin.allowlist_changed",
+    # single sign-on and provisioning
+    "sso.settings_changed",
+    "sso.mapping_added",
+    "sso.mapping_removed",
+    "sso.identity_linked",
+    "scim.token_created",
+    "scim.token_revoked",
+    "scim.group_created",
+    "scim.group_updated",
+    "scim.group_deleted",
+    "member.deprovisioned",
     # the trail itself
     "audit.retention_changed",
     "audit.purged",

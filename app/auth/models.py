@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import TimestampMixin, UTCDateTime
@@ -16,6 +16,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: always stored lower-cased, which makes the unique constraint case-insensitive
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    #: as the identity provider or the directory gives them (single sign-on, SCIM, LDAP); ``name`` is what we show
+    first_name: Mapped[str] = mapped_column(String(100), nullable=False, default="", server_default="")
+    last_name: Mapped[str] = mapped_column(String(100), nullable=False, default="", server_default="")
     #: argon2 hash; null for people who only sign in through an identity provider
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_site_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -64,3 +67,22 @@ class ApiToken(TimestampMixin, db.Model):
     @property
     def is_revoked(self):
         return self.revoked_at is not None
+
+
+class AuthIdentity(TimestampMixin, db.Model):
+    """How a person is known to an identity provider or directory, kept apart from the account itself.
+
+    ``provider`` names the source ("saml:<organization id>", "ldap"); ``identifier`` is what it calls the person
+    (the SAML NameID, the LDAP DN).
+    """
+
+    __tablename__ = "auth_identities"
+    __table_args__ = (UniqueConstraint("provider", "identifier"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    provider: Mapped[str] = mapped_column(String(100), nullable=False)
+    identifier: Mapped[str] = mapped_column(String(500), nullable=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user = relationship("User")

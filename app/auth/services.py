@@ -123,9 +123,23 @@ def _audit_org(user):
 
 
 def authenticate(email, password):
-    """The user for these credentials, or None; both outcomes are audited."""
+    """The user for these credentials, or None; both outcomes are audited.
+
+    Raises ``Refused`` with a message for the person when the credentials are right but policy says no (their
+    organization requires single sign-on).
+    """
+    from app.sso import ldap
+
+    if ldap.enabled():
+        return ldap.authenticate(email, password)
     user = user_by_email(email)
     if user is not None and user.is_active and password_matches(user, password):
+        from app.sso.policy import password_refusal
+
+        refusal = password_refusal(user)
+        if refusal:
+            record(user, _audit_org(user), "auth.login_failed", target=user, data={"reason": "single sign-on required"})
+            raise Refused(refusal)
         user.last_login_at = utcnow()
         record(user, _audit_org(user), "auth.login_succeeded", target=user, data={"method": "password"})
         return user

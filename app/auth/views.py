@@ -67,12 +67,17 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url or url_for("auth.home"))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            _sign_in(user)
-            return hx_redirect(next_url or url_for("auth.home"))
-        keep_changes_on_error()
-        form.form_errors.append("That e-mail and password do not match an active account.")
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except Refused as exc:
+            keep_changes_on_error()
+            form.form_errors.append(exc.message)
+        else:
+            if user is not None:
+                _sign_in(user)
+                return hx_redirect(next_url or url_for("auth.home"))
+            keep_changes_on_error()
+            form.form_errors.append("That e-mail and password do not match an active account.")
     return render("auth/login.html", "auth/_login_form.html", status=invalid_status(form), form=form, next=next_url)
 
 

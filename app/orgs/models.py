@@ -43,6 +43,10 @@ class OrgMember(OrgScoped, TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     role: Mapped[Role] = mapped_column(RoleColumn, nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: the identity provider's own id for the person (SCIM ``externalId``)
+    external_id: Mapped[str | None] = mapped_column(String(300))
+    #: deleted through SCIM: the membership stays Deactivated (their work is kept) and SCIM no longer lists it
+    deprovisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 
     org = relationship("Organization", back_populates="members")

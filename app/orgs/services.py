@@ -419,7 +419,7 @@ def add_workspace_member(actor, org, workspace, user):
     ).scalar_one_or_none()
     if exists is not None:
         raise Refused(f"{user.email} is already in this workspace.", "user")
-    link = WorkspaceMember(workspace_id=workspace.id, user_id=user.id, created_by_id=actor.id)
+    link = WorkspaceMember(workspace_id=workspace.id, user_id=user.id, created_by_id=getattr(actor, "id", None))
     db.session.add(link)
     db.session.flush()
     record(actor, org, "workspace.member_added", target=user, data={"workspace": workspace.id, "workspace_name": workspace.name})

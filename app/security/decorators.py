@@ -29,6 +29,8 @@ def require(permission, load=None, arg=None):
         def gated(*args, **kwargs):
             if scope == "public":
                 return view(*args, **kwargs)
+            if scope == "scim":
+                return _as_scim_client(view, args, kwargs)
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if scope == "user":
@@ -62,6 +64,23 @@ def require(permission, load=None, arg=None):
         return gated
 
     return decorate
+
+
+def _as_scim_client(view, args, kwargs):
+    """SCIM calls carry the organization's bearer token instead of a person's session."""
+    from flask import request
+
+    from app.scim.tokens import org_for_authorization
+
+    org = org_for_authorization(request.headers.get("Authorization"))
+    if org is None:
+        from app.scim.errors import scim_error
+
+        response = scim_error(401, "A valid SCIM bearer token is required (Authorization: Bearer <token>).")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
+        return response
+    g.org, g.member = org, None
+    return view(*args, **kwargs)
 
 
 def public(view):

@@ -4,7 +4,8 @@ A permission is a dotted name. Its scope says what it is checked against:
 - ``public``: anyone, signed in or not;
 - ``user``: any signed-in person;
 - ``site``: site administrators (the operators of this instance);
-- ``org``: the person's role in the organization in the URL; object rules may narrow it further.
+- ``org``: the person's role in the organization in the URL; object rules may narrow it further;
+- ``scim``: an identity provider holding one of the organization's SCIM bearer tokens (no person signs in).
 """
 from app.security.roles import Role
 
@@ -28,6 +29,11 @@ PERMISSIONS = {
     "members.invite": ("org", ADMIN_AND_UP),
     "members.change_role": ("org", ADMIN_AND_UP),
     "audit.view": ("org", ADMIN_AND_UP),
+    # single sign-on: the identity provider, attribute names, group mapping, sign-in policy
+    "sso.manage": ("org", ADMIN_AND_UP),
+    #: SCIM bearer tokens reach every account of the organization, so only the Owner creates and revokes them
+    "scim.tokens": ("org", OWNER_ONLY),
+    "scim.provision": ("scim", frozenset()),
     # workspaces
     "workspaces.view": ("org", EVERY_WORKING_ROLE),
     "workspaces.create": ("org", MANAGER_AND_UP),
