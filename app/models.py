@@ -8,7 +8,13 @@ from app.orgs.models import Invitation, Organization, OrgMember, Workspace, Work
 from app.plugins.models import AnnotatorPause, Plugin, PluginAccessRequest, PluginRevision  # noqa: F401
 from app.projects import access  # noqa: F401,E402  (registers the project rules)
 from app.projects.models import Project, ProjectMember  # noqa: F401
-from app.tasks.models import Annotation, Prediction, Task, TaskAssignment, TaskImport  # noqa: F401
 from app.sso.models import (  # noqa: F401
-    GroupMapping, SamlAssertionSeen, SamlRequest, ScimGroup, ScimGroupMember, ScimToken, SsoSettings,
+    GroupMapping,
+    SamlAssertionSeen,
+    SamlRequest,
+    ScimGroup,
+    ScimGroupMember,
+    ScimToken,
+    SsoSettings,
 )
+from app.tasks.models import Annotation, Prediction, Task, TaskAssignment, TaskImport  # noqa: F401

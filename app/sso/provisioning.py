@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.audit.services import record
-from app.auth.models import AuthIdentity, User
+from app.auth.models import AuthIdentity
 from app.auth.services import create_user, normalize_email, user_by_email
 from app.db import utcnow
 from app.errors import Refused
