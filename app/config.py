@@ -80,6 +80,49 @@ class Config:
     PASSWORD_RESET_HOURS = env_int("PASSWORD_RESET_HOURS", 2)
     TESSERA_VERSION = "0.1.0"
 
+    # LDAP sign-in (on-premise installs) ----------------------------------------------------------------------
+    # When on, the sign-in form checks e-mail or user name and password against the directory, and the groups
+    # the person belongs to give their role and workspaces in one organization. app/sso/ldap.py reads these on
+    # every sign-in; Config.validate checks them at start-up.
+    #: switch LDAP sign-in on; password sign-in then stays open only to site administrators and Owners
+    AUTH_LDAP_ENABLED = env_bool("AUTH_LDAP_ENABLED", False)
+    #: ldap://host:389 or ldaps://host:636
+    AUTH_LDAP_SERVER_URI = env_str("AUTH_LDAP_SERVER_URI", "")
+    #: upgrade an ldap:// connection with StartTLS before binding
+    AUTH_LDAP_START_TLS = env_bool("AUTH_LDAP_START_TLS", False)
+    #: PEM file of the certificate authorities the directory's certificate must chain to (system store if empty)
+    AUTH_LDAP_CA_CERT_FILE = env_str("AUTH_LDAP_CA_CERT_FILE", "")
+    #: service account for searches (people and groups); empty searches anonymously
+    AUTH_LDAP_BIND_DN = env_str("AUTH_LDAP_BIND_DN", "")
+    AUTH_LDAP_BIND_PASSWORD = env_str("AUTH_LDAP_BIND_PASSWORD", "")
+    #: DN to bind as, e.g. uid=%(user)s,ou=people,dc=example,dc=org (the login is escaped as an RDN value);
+    #: empty: search for the person under AUTH_LDAP_USER_SEARCH_BASES instead
+    AUTH_LDAP_USER_DN_TEMPLATE = env_str("AUTH_LDAP_USER_DN_TEMPLATE", "")
+    #: ';'-separated search bases for people (used when AUTH_LDAP_USER_DN_TEMPLATE is empty)
+    AUTH_LDAP_USER_SEARCH_BASES = env_str("AUTH_LDAP_USER_SEARCH_BASES", "")
+    #: %(user)s is the login, escaped for a filter; exactly one entry must match
+    AUTH_LDAP_USER_SEARCH_FILTER = env_str("AUTH_LDAP_USER_SEARCH_FILTER", "(|(uid=%(user)s)(mail=%(user)s))")
+    AUTH_LDAP_ATTR_EMAIL = env_str("AUTH_LDAP_ATTR_EMAIL", "mail")
+    AUTH_LDAP_ATTR_FIRST_NAME = env_str("AUTH_LDAP_ATTR_FIRST_NAME", "givenName")
+    AUTH_LDAP_ATTR_LAST_NAME = env_str("AUTH_LDAP_ATTR_LAST_NAME", "sn")
+    #: where groups live; a group counts when its member or uniqueMember holds the person's DN
+    AUTH_LDAP_GROUP_SEARCH_BASE = env_str("AUTH_LDAP_GROUP_SEARCH_BASE", "")
+    AUTH_LDAP_GROUP_SEARCH_FILTER = env_str("AUTH_LDAP_GROUP_SEARCH_FILTER", "(objectClass=groupOfNames)")
+    #: slug of the organization directory people join; or, when empty, the organization this e-mail owns
+    AUTH_LDAP_ORGANIZATION = env_str("AUTH_LDAP_ORGANIZATION", "")
+    AUTH_LDAP_ORGANIZATION_OWNER_EMAIL = env_str("AUTH_LDAP_ORGANIZATION_OWNER_EMAIL", "")
+    #: ';'-separated group DNs per role; the strongest role among a person's groups wins
+    AUTH_LDAP_ORGANIZATION_ROLE_ADMINISTRATOR = env_str("AUTH_LDAP_ORGANIZATION_ROLE_ADMINISTRATOR", "")
+    AUTH_LDAP_ORGANIZATION_ROLE_MANAGER = env_str("AUTH_LDAP_ORGANIZATION_ROLE_MANAGER", "")
+    AUTH_LDAP_ORGANIZATION_ROLE_REVIEWER = env_str("AUTH_LDAP_ORGANIZATION_ROLE_REVIEWER", "")
+    AUTH_LDAP_ORGANIZATION_ROLE_ANNOTATOR = env_str("AUTH_LDAP_ORGANIZATION_ROLE_ANNOTATOR", "")
+    AUTH_LDAP_ORGANIZATION_ROLE_NOT_ACTIVATED = env_str("AUTH_LDAP_ORGANIZATION_ROLE_NOT_ACTIVATED", "")
+    AUTH_LDAP_ORGANIZATION_ROLE_DEACTIVATED = env_str("AUTH_LDAP_ORGANIZATION_ROLE_DEACTIVATED", "")
+    #: JSON {"workspace name": "group dn;group dn"}; missing workspaces are created
+    AUTH_LDAP_ORGANIZATION_WORKSPACES = env_str("AUTH_LDAP_ORGANIZATION_WORKSPACES", "")
+    #: seconds to wait for the directory to connect and to answer
+    AUTH_LDAP_TIMEOUT = env_int("AUTH_LDAP_TIMEOUT", 10)
+
     @classmethod
     def validate(cls, app):
         """Fail loudly on a production start without the settings it cannot run without."""
@@ -90,6 +133,10 @@ class Config:
                     "before starting Tessera in production."
                 )
             app.config["SECRET_KEY"] = _development_secret()
+        if app.config.get("AUTH_LDAP_ENABLED"):
+            from app.sso.ldap import LdapSettings
+
+            LdapSettings.from_config(app.config)  # raises ImproperlyConfigured naming the setting
 
 
 def _development_secret():

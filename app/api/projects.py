@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.api.pagination import paginate
-from app.api.serializers import iso
+from app.api.serializers import iso, split_name
 from app.api.views import bp, json_body
 from app.errors import Refused
 from app.extensions import db
@@ -56,6 +56,13 @@ def _counters(project):
             "queue_total": tasks, "queue_done": finished}
 
 
+def _creator(user):
+    if user is None:
+        return None
+    first, last = split_name(user)
+    return {"id": user.id, "email": user.email, "first_name": first, "last_name": last, "avatar": None}
+
+
 def serialize(project, counters=True):
     """A project as the model product returns it; counters are null in a create response, as there."""
     from app.labeling_config import ConfigInvalid, parse_config
@@ -68,8 +75,7 @@ def serialize(project, counters=True):
     data = {
         "id": project.id, "organization": project.org_id, "workspace": project.workspace_id,
         "label_config": project.label_config, "parsed_label_config": parsed, "config_has_control_tags": bool(parsed),
-        "created_by": {"id": creator.id, "email": creator.email, "first_name": creator.name, "last_name": "",
-                       "avatar": None} if creator else None,
+        "created_by": _creator(creator),
         "created_at": iso(project.created_at), "updated_at": iso(project.updated_at), "is_draft": False,
         "min_annotations_to_start_training": 0, "show_collab_predictions": True, "show_ground_truth_first": False,
         "show_annotation_history": False, "pinned_at": None, "state": None,

@@ -19,6 +19,9 @@ def iso(value):
 
 
 def split_name(user):
+    """The identity provider's first and last names when it gave them, else the display name split once."""
+    if user.first_name or user.last_name:
+        return user.first_name, user.last_name
     first, _, last = (user.name or "").strip().partition(" ")
     return first, last.strip()
 

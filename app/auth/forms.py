@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.widgets import TextInput
 
 MATCHES_PASSWORD = EqualTo("password", "The two passwords differ.")
 
@@ -8,6 +9,13 @@ MATCHES_PASSWORD = EqualTo("password", "The two passwords differ.")
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired()])
+
+    def __init__(self, *args, directory=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if directory:
+            # a directory also knows people by user name, which the browser would refuse in an e-mail field
+            self.email.widget = TextInput()
+            self.email.label.text = "E-mail or user name"
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -253,7 +253,7 @@ def sign_in(org, profile, provider, identifier, mapping=None, method="saml"):
                       f"group that is mapped to a role.")
     if member is not None and member.role == Role.DEACTIVATED and (managed_here or wanted.role in (None, Role.DEACTIVATED)):
         raise Refused(f"Your membership of {org.name} is deactivated. Ask your administrator to reactivate it.")
-    if member is None and wanted.role == Role.DEACTIVATED:
+    if wanted.role == Role.DEACTIVATED and (member is None or not managed_here):
         raise Refused(f"Your groups deactivate you in {org.name}. Ask your administrator.")
     if user is None:
         user = find_or_create_user(org, profile)
@@ -261,13 +261,11 @@ def sign_in(org, profile, provider, identifier, mapping=None, method="saml"):
     update_names(org, user, profile)
     if member is None:
         member = org_services._add_member(None, org, user, wanted.role)
-        if wanted.role.is_working and not managed_here:
+        if wanted.role.is_working:
             _sync_workspaces(org, user, wanted.workspace_ids, mapping.managed_workspace_ids)
             _sync_projects(org, user, wanted.project_roles, mapping.managed_project_ids)
     else:
         member = apply_groups(org, user, member, profile.groups, mapping)
-        if member.role == Role.DEACTIVATED:
-            raise Refused(f"Your groups deactivate you in {org.name}. Ask your administrator.")
     now = utcnow()
     _identity(provider, identifier).last_login_at = now
     user.last_login_at = now
