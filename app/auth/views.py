@@ -23,7 +23,7 @@ from app.mail import send
 from app.orgs import services as org_services
 from app.security.decorators import public, require
 from app.web.forms import apply_refusal, invalid_status, submit
-from app.web.htmx import hx_redirect, render
+from app.web.htmx import hx_redirect, is_htmx, render
 
 bp = Blueprint("auth", __name__)
 
@@ -62,7 +62,9 @@ def home():
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def login():
     """E-mail and password sign-in."""
-    form = LoginForm()
+    from app.sso import ldap
+
+    form = LoginForm(directory=ldap.enabled())
     next_url = _safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url or url_for("auth.home"))
@@ -84,9 +86,21 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @require("account.manage")
 def logout():
+    from app.sso.saml_views import logout_redirect
+
+    single_logout = logout_redirect()
     services.record_logout(current_user)
     logout_user()
     session.clear()
+    if single_logout:
+        # signed in through the organization's identity provider: end that session too
+        url, request_id = single_logout
+        session["saml_logout_id"] = request_id
+        if is_htmx():
+            return hx_redirect(url)
+        # The page's policy (form-action 'self') stops a form post redirected to another site, so the browser
+        # leaves from a page of ours instead.
+        return render("saml/signing_out.html", idp_url=url)
     return hx_redirect(url_for("auth.login"))
 
 

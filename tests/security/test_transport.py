@@ -51,13 +51,19 @@ def test_failed_logins_are_limited_across_replicas(app, db):
         RATELIMIT_KEY_PREFIX = namespace
         SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
 
+    from app.extensions import limiter
+
     first, second = create_app(Replica), create_app(Replica)
     statuses = []
-    for replica in (first, second, first, second):
-        replica.test_client_class = Client
-        with replica.app_context():
-            response = replica.test_client().post("/login", data={"email": "x@example.com", "password": "wrong password"})
-            statuses.append(response.status_code)
+    try:
+        for replica in (first, second, first, second):
+            replica.test_client_class = Client
+            with replica.app_context():
+                response = replica.test_client().post("/login", data={"email": "x@example.com", "password": "wrong password"})
+                statuses.append(response.status_code)
+    finally:
+        # one limiter object serves every app instance: leave it as the suite's app configured it
+        limiter.enabled = app.config["RATELIMIT_ENABLED"]
     assert statuses == [422, 422, 422, 429]
     keys = redis.Redis.from_url("redis://127.0.0.1:6379/15").keys(f"*{namespace}*")
     assert keys, "the limiter kept its counters outside Redis"

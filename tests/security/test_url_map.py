@@ -12,6 +12,12 @@ PUBLIC_ENDPOINTS = {
     "api.health",
     "api.version",
     "plugin_runtime.sandbox",  # the sandbox frame's static bootstrap (no cookies reach an opaque origin)
+    # SAML: the person is not signed in yet; the identity provider's signed messages are the proof
+    "saml.start",
+    "saml.login",
+    "saml.acs",
+    "saml.slo",
+    "saml.metadata",
 }
 
 
