@@ -81,6 +81,16 @@ ORG_ROUTES = {
     "labeling.skip": ("POST", {"comment": ""}, 422, {}),
     "labeling.save_draft": ("POST", {"result": "not json"}, 422, {}),
     "labeling.history": ("GET", None, 200, {"reviewer": 403}),
+    # single sign-on: each change refused after the gate (no metadata, an empty attribute name, a bad domain, no
+    # group name, no token name); removing url_args' mapping and revoking its token are granted and done
+    "sso_settings.sso": ("GET", None, 200, {}),
+    "sso_settings.idp": ("POST", {}, 422, {}),
+    "sso_settings.attributes": ("POST", {"attr_email": ""}, 422, {}),
+    "sso_settings.policy": ("POST", {"email_domains": "not a domain"}, 422, {}),
+    "sso_settings.mapping_add": ("POST", {"kind": "role", "group_name": ""}, 422, {}),
+    "sso_settings.mapping_delete": ("POST", {}, (303, 200), {}),
+    "sso_settings.scim_token_create": ("POST", {"name": ""}, 422, {}),
+    "sso_settings.scim_token_revoke": ("POST", {}, (303, 200), {}),
     # plugins: the access request, the organization's switch and permissions
     # no reason, no request named, plugins off and never approved, no choice: each refused (422) after the gate
     "plugin_access.request_access": ("POST", {"reason": ""}, 422, {}),
@@ -168,8 +178,15 @@ def url_args(db, people, dummy_org, create_project):
     from app.plugins.stack import create_plugin
 
     plugin_id = create_plugin(owner, project, "Check").id
+    # single sign-on: a group mapping and a SCIM token
+    from app.scim.tokens import create_token
+    from app.sso.settings import add_mapping
+
+    mapping_id = add_mapping(owner, dummy_org, "role", "Annotators", role="annotator").id
+    token_id = create_token(owner, dummy_org, "Identity provider")[0].id
     db.session.commit()
-    return {"plugin_id": plugin_id, "org_slug": dummy_org.slug, "member_id": member.id, "invitation_id": invitation.id,
+    return {"plugin_id": plugin_id, "mapping_id": mapping_id, "token_id": token_id,
+            "org_slug": dummy_org.slug, "member_id": member.id, "invitation_id": invitation.id,
             "workspace_id": workspace.id, "user_id": people["annotator"].id, "project_id": project.id,
             "link_id": link.id, "task_id": task.id, "annotation_id": annotation.id}
 
