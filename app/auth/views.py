@@ -131,10 +131,22 @@ def password_reset(token):
         return render("auth/password_reset.html", status=400, form=None, problem=exc.message)
     ok, user = submit(form, lambda: services.reset_password(token, form.password.data))
     if ok:
-        _sign_in(user)
         flash("Your password was changed.", "success")
-        return hx_redirect(url_for("auth.home"))
+        return _sign_in_with_new_password(user, url_for("auth.home"))
     return render("auth/password_reset.html", status=invalid_status(form), form=form, problem=None)
+
+
+def _sign_in_with_new_password(user, destination):
+    """Sign in someone who has just set a password, unless passwords do not sign them in (single sign-on
+    required, LDAP): then the sign-in page says how to sign in instead."""
+    from app.sso.policy import password_refusal
+
+    refusal = password_refusal(user)
+    if refusal:
+        flash(refusal, "info")
+        return hx_redirect(url_for("auth.login"))
+    _sign_in(user)
+    return hx_redirect(destination)
 
 
 def _join(token, kind):
@@ -156,8 +168,7 @@ def _join(token, kind):
             if form.validate():
                 org_services.accept_invitation(token, email=form.email.data, name=form.name.data, password=form.password.data)
                 user = services.user_by_email(invitation.email or form.email.data)
-                _sign_in(user)
-                return hx_redirect(url_for("orgs.home", org_slug=invitation.org.slug))
+                return _sign_in_with_new_password(user, url_for("orgs.home", org_slug=invitation.org.slug))
         except Refused as exc:
             apply_refusal(form, exc)
     return render("auth/join.html", status=invalid_status(form), problem=None, invitation=invitation, form=form,

@@ -8,13 +8,18 @@ from app.sso.models import SsoSettings
 
 
 def password_refusal(user):
-    """Why ``user`` may not sign in with a password, or None.
+    """Why ``user`` may not sign in with a password set in Tessera, or None.
 
-    An organization that requires single sign-on refuses its members' passwords; its Owner keeps the password
-    as the break-glass way in (an identity provider can break), and so do the operators (site administrators).
+    While LDAP signs people in, only Owners and the operators (site administrators) keep their password, and an
+    organization that requires single sign-on refuses its members' passwords except its Owner's: the break-glass
+    ways in for when the directory or the identity provider fails.
     """
     if user is None or user.is_site_admin:
         return None
+    from app.sso import ldap
+
+    if ldap.enabled() and not _owns_an_organization(user):
+        return "Sign in with your directory account: passwords set in Tessera do not work here."
     names = db.session.execute(
         select(Organization.name)
         .join(SsoSettings, SsoSettings.org_id == Organization.id)
@@ -27,3 +32,9 @@ def password_refusal(user):
         return None
     return (f"{', '.join(names)} requires single sign-on. Use “Sign in with single sign-on” and your company "
             f"account instead of a password.")
+
+
+def _owns_an_organization(user):
+    return db.session.execute(
+        select(OrgMember.id).where(OrgMember.user_id == user.id, OrgMember.role == Role.OWNER).limit(1)
+    ).first() is not None

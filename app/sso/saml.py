@@ -101,6 +101,8 @@ def settings_dict(org, sso):
             "signatureAlgorithm": C.RSA_SHA256,
             "digestAlgorithm": C.SHA256,
             "requestedAuthnContext": False,
+            # the library's default would have a downloaded copy expire in the identity provider after two days
+            "metadataValidUntil": "",
         },
     }
 

@@ -17,6 +17,7 @@ from app.orgs.models import Organization
 from app.security.decorators import public
 from app.sso import provisioning, saml
 from app.sso.models import SsoSettings
+from app.sso.settings import current_settings
 from app.web.htmx import hx_redirect, render
 
 bp = Blueprint("saml", __name__, url_prefix="/sso")
@@ -38,11 +39,11 @@ def _org_and_settings(org_slug, need_enabled=True):
     org = db.session.execute(select(Organization).where(Organization.slug == org_slug)).scalar_one_or_none()
     if org is None:
         abort(404)
-    sso = db.session.execute(SsoSettings.for_org(org)).scalar_one_or_none()
-    if sso is None and not need_enabled:
+    if not need_enabled:
         # the metadata is what an administrator hands the identity provider before anything is saved here
-        sso = SsoSettings(org_id=org.id, idp_certificates=[])
-    if sso is None or (need_enabled and not (sso.enabled and sso.is_configured)):
+        return org, current_settings(org)
+    sso = db.session.execute(SsoSettings.for_org(org)).scalar_one_or_none()
+    if sso is None or not (sso.enabled and sso.is_configured):
         abort(404)
     return org, sso
 

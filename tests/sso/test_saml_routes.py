@@ -106,6 +106,7 @@ def test_metadata_describes_the_service_provider(client, saml_org):
     assert response.headers["Content-Type"].startswith("application/samlmetadata+xml")
     root = etree.fromstring(response.data)
     assert root.get("entityID") == "http://localhost/sso/acme/metadata"
+    assert root.get("validUntil") is None  # a copy kept by the identity provider does not expire
     descriptor = root.find(f"{{{MD}}}SPSSODescriptor")
     assert descriptor.get("WantAssertionsSigned") == "true"
     assert descriptor.get("AuthnRequestsSigned") == "false"
