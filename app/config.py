@@ -67,6 +67,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
 
     RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "10 per minute")
+    #: single sign-on's start and assertion consumer, per address: a company's people often share one address
+    #: behind its proxy, and their passwords were checked by the identity provider
+    RATELIMIT_SSO = env_str("RATELIMIT_SSO", "60 per minute")
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 
     MAIL_SERVER = env_str("MAIL_SERVER")

@@ -64,7 +64,7 @@ def _find_org(value):
 
 @bp.route("/start", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SSO"], methods=["POST"])
 def start():
     """Ask for the organization (its short name or a work e-mail) and send the person to its sign-in."""
     form = StartForm()
@@ -92,7 +92,7 @@ def login(org_slug):
 @bp.route("/<org_slug>/acs", methods=["POST"])
 @public
 @csrf.exempt  # the identity provider posts here from its own site; the signed response is the proof
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SSO"])
 def acs(org_slug):
     """The assertion consumer: check the response, provision the person, open a session."""
     org, sso = _org_and_settings(org_slug)

@@ -270,7 +270,7 @@ def test_behind_a_proxy_the_public_https_urls_are_used_and_checked(db, proxied, 
 
 class LimitedConfig(TestConfig):
     RATELIMIT_ENABLED = True
-    RATELIMIT_LOGIN = "2 per minute"
+    RATELIMIT_SSO = "2 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
     REDIS_URL = None
 
