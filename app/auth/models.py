@@ -29,6 +29,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     active_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
 
     memberships = relationship("OrgMember", back_populates="user", foreign_keys="OrgMember.user_id")
+    identities = relationship("AuthIdentity", viewonly=True, order_by="AuthIdentity.id")
 
     @property
     def is_active(self):
@@ -86,3 +87,10 @@ class AuthIdentity(TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user = relationship("User")
+
+
+def identity_sources(user, org):
+    """How ``org``'s identity provider or the directory knows ``user``: "SSO", "SCIM", "LDAP" (for the members
+    list). Identities of other organizations' providers are not ``org``'s business."""
+    names = {f"saml:{org.id}": "SSO", f"scim:{org.id}": "SCIM", "ldap": "LDAP"}
+    return sorted({names[i.provider] for i in user.identities if i.provider in names})

@@ -2,6 +2,7 @@
 from flask import g
 from flask_login import current_user
 
+from app.auth.models import identity_sources
 from app.security.permissions import can
 from app.security.roles import Role
 
@@ -36,7 +37,7 @@ def register(app):
             return endpoint in app.view_functions
 
         return {"has_endpoint": has_endpoint, "current_org": g.get("org"), "current_member": g.get("member"),
-                "my_orgs": _MyOrgs(), "allowed": allowed, "Role": Role}
+                "my_orgs": _MyOrgs(), "allowed": allowed, "Role": Role, "identity_sources": identity_sources}
 
     @app.template_filter("when")
     def when(value):

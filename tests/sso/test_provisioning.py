@@ -178,3 +178,16 @@ def test_deprovision_keeps_the_membership_deactivated(db, dummy_org, people):
     owner = member_of(dummy_org, people["owner"])
     with pytest.raises(Refused, match="Owner"):
         provisioning.deprovision(dummy_org, owner)
+
+
+def test_the_members_list_shows_who_the_identity_provider_knows(db, dummy_org, mapped, people, client_for):
+    user, _ = _sign_in(dummy_org, ["labelers"])
+    # an identity with another organization's provider is not Acme's business
+    provisioning.link_identity(people["other_org"], people["annotator"], f"saml:{people['other_org'].id}", "x")
+    db.session.commit()
+    page = client_for(people["owner"]).get(f"/o/{dummy_org.slug}/members").get_data(as_text=True)
+    row = page[page.index(f'id="member-{member_of(dummy_org, user).id}"'):]
+    badge = '<span class="badge" title="Known to the organization\'s identity provider (SSO)">SSO</span>'
+    assert badge in row[:row.index("</tr>")]
+    other = page[page.index(f'id="member-{member_of(dummy_org, people["annotator"]).id}"'):]
+    assert ">SSO</span>" not in other[:other.index("</tr>")]

@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.auth.models import User
 from app.errors import Refused
 from app.extensions import db
 from app.mail import send
@@ -35,7 +36,7 @@ def _filter_args(filters):
 def _members_page(filters):
     args = _filter_args(filters)
     query = services.search_members(g.org, args["q"], args["role"])
-    query = query.options(selectinload(OrgMember.user), selectinload(OrgMember.created_by))
+    query = query.options(selectinload(OrgMember.user).selectinload(User.identities), selectinload(OrgMember.created_by))
     page = request.args.get("page", 1, type=int)
     return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
 
