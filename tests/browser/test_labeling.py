@@ -297,6 +297,31 @@ def test_submit_brings_the_next_task_without_a_reload_and_history_works(page, se
     assert page.evaluate("window.__marker") == 1  # history restored by htmx too
 
 
+STYLED = """<View>
+  <Style>.styled-by-config { color: rgb(1, 2, 3); }</Style>
+  <View className="styled-by-config"><Text name="text" value="$text"/></View>
+  <Choices name="sentiment" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices>
+</View>"""
+
+
+def test_the_configurations_style_survives_back_and_forward(page, seed, labeling):
+    setup = labeling(STYLED, [{"text": "first text"}, {"text": "second text"}])
+    first, second = setup.task_ids
+    styled = page.locator(".styled-by-config").first
+    page.goto(setup.url)
+    page.wait_for_url(f"**{setup.task_url(first)}")
+    expect(styled).to_have_css("color", "rgb(1, 2, 3)")
+    page.get_by_role("radio", name="Positive").check()
+    page.locator('[data-lsf="submit"]').click()
+    page.wait_for_url(f"**{setup.task_url(second)}")
+    expect(styled).to_have_css("color", "rgb(1, 2, 3)")
+
+    page.go_back()  # htmx fetches the page again: its <style> must carry this document's nonce
+    page.wait_for_url(f"**{setup.task_url(first)}")
+    expect(page.locator("#lsf-annotation")).to_contain_text("first text")
+    expect(styled).to_have_css("color", "rgb(1, 2, 3)")
+
+
 # 5 ----------------------------------------------------------------------------------------------------------
 def test_reload_mid_task_restores_the_draft(page, seed, labeling):
     setup = labeling(DRAFTY, [{"text": "a task worth a draft"}])

@@ -26,6 +26,13 @@
     });
   });
 
+  // Back and forward fetch the page again (no history cache) without the body's hx-headers; the page's nonce goes
+  // along, so the restored content's <style> and <script> match this document's policy (app/web/csp.py).
+  document.addEventListener("htmx:historyCacheMiss", function (event) {
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    if (headers["X-Tessera-Nonce"]) event.detail.xhr.setRequestHeader("X-Tessera-Nonce", headers["X-Tessera-Nonce"]);
+  });
+
   // Confirmation for dangerous buttons without inline script: <button data-confirm="Really?">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");
