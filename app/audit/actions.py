@@ -59,6 +59,7 @@ ACTIONS = frozenset({
     "org.permissions_changed",
     "plugin.created",
     "plugin.revised",
+    "plugin.renamed",
     "plugin.reverted",
     "plugin.deleted",
     "plugin.reordered",

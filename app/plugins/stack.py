@@ -380,8 +380,7 @@ def rename(actor, plugin, title):
         return plugin
     plugin.title = title
     db.session.flush()
-    # The trail has no separate "renamed" action: a title change is recorded as a revision of the plugin's record.
-    record(actor, _org(plugin), "plugin.revised", target=plugin, data={
+    record(actor, _org(plugin), "plugin.renamed", target=plugin, data={
         "project_id": plugin.project_id, "before": {"title": before}, "after": {"title": title},
     })
     return plugin

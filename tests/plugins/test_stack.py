@@ -228,8 +228,9 @@ def test_rename_is_audited(db, project, people):
     plugin = stack.create_plugin(people["owner"], project, "Old")
     stack.rename(people["manager"], plugin, "New")
     assert plugin.title == "New"
-    [entry] = _entries(db, "plugin.revised", plugin)
+    [entry] = _entries(db, "plugin.renamed", plugin)
     assert entry.data["before"] == {"title": "Old"} and entry.data["after"] == {"title": "New"}
+    assert _entries(db, "plugin.revised", plugin) == []
     with pytest.raises(Refused):
         stack.rename(people["manager"], plugin, "")
 
