@@ -202,14 +202,15 @@ def reset_password(token, new):
 
 # API tokens -----------------------------------------------------------------------------------------------
 
-def _token_hash(key):
-    return hashlib.sha256(key.encode()).hexdigest()
+def token_digest(token):
+    """What is stored of a secret token (API keys, invitation and SCIM tokens): its SHA-256, in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_api_token(user, name="API token"):
     """Create a token and return (token_row, key); the key is never stored and cannot be shown again."""
     key = secrets.token_hex(20)  # 40 characters, the length the model product's clients expect
-    token = ApiToken(user_id=user.id, name=(name or "API token").strip()[:100], token_hash=_token_hash(key), prefix=key[:8])
+    token = ApiToken(user_id=user.id, name=(name or "API token").strip()[:100], token_hash=token_digest(key), prefix=key[:8])
     db.session.add(token)
     db.session.flush()
     record(user, _audit_org(user), "api_token.created", target=("api_token", token.id, token.name), data={"prefix": token.prefix})
@@ -233,7 +234,7 @@ def revoke_all_api_tokens(user):
 
 
 def user_for_api_key(key):
-    token = db.session.execute(select(ApiToken).where(ApiToken.token_hash == _token_hash(key))).scalar_one_or_none()
+    token = db.session.execute(select(ApiToken).where(ApiToken.token_hash == token_digest(key))).scalar_one_or_none()
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     now = utcnow()

@@ -1,5 +1,4 @@
 """Organizations, memberships, invitations and workspaces: every change audited in the same transaction."""
-import hashlib
 import re
 import secrets
 from datetime import timedelta
@@ -10,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
 from app.auth.models import User
-from app.auth.services import create_user, normalize_email, user_by_email
+from app.auth.services import create_user, normalize_email, token_digest, user_by_email
 from app.db import utcnow
 from app.errors import Refused
 from app.extensions import db
@@ -217,10 +216,6 @@ def search_members(org, text=None, role=None):
 
 # Invitations ----------------------------------------------------------------------------------------------
 
-def _hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invite_by_email(actor, org, emails, role):
     """Invite each address with the role chosen up front; returns [(invitation, token)]. All or nothing."""
     role = parse_role(role)
@@ -250,7 +245,7 @@ def invite_by_email(actor, org, emails, role):
     for email in normalized:
         token = secrets.token_urlsafe(32)
         invitation = Invitation(
-            org_id=org.id, kind=Invitation.KIND_EMAIL, email=email, role=role, token_hash=_hash(token),
+            org_id=org.id, kind=Invitation.KIND_EMAIL, email=email, role=role, token_hash=token_digest(token),
             expires_at=expires, created_by_id=actor.id,
         )
         db.session.add(invitation)
@@ -273,7 +268,7 @@ def join_link(actor, org):
 
 def _new_join_link(actor, org):
     token = secrets.token_urlsafe(24)
-    link = Invitation(org_id=org.id, kind=Invitation.KIND_LINK, role=Role.PENDING, token_hash=_hash(token),
+    link = Invitation(org_id=org.id, kind=Invitation.KIND_LINK, role=Role.PENDING, token_hash=token_digest(token),
                       link_token=token, created_by_id=getattr(actor, "id", None))
     db.session.add(link)
     db.session.flush()
@@ -292,7 +287,9 @@ def reset_join_link(actor, org):
 
 def find_invitation(token):
     """The invitation for ``token``; Refused with the reason when it is unknown, used, expired or reset."""
-    invitation = db.session.execute(select(Invitation).where(Invitation.token_hash == _hash(token or ""))).scalar_one_or_none()
+    invitation = db.session.execute(
+        select(Invitation).where(Invitation.token_hash == token_digest(token or ""))
+    ).scalar_one_or_none()
     if invitation is None:
         raise Refused("This invitation link is not valid. Ask an administrator for a new one.")
     reason = invitation.refusal()

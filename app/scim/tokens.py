@@ -1,11 +1,11 @@
 """The organization's SCIM bearer tokens: created by the Owner, shown once, stored as SHA-256, revocable."""
-import hashlib
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.audit.services import record
+from app.auth.services import token_digest
 from app.db import utcnow
 from app.errors import Refused
 from app.extensions import db
@@ -16,17 +16,13 @@ from app.sso.models import ScimToken
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-def _hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_token(actor, org, name="SCIM token"):
     """Return (row, token); the token itself is never stored and cannot be shown again."""
     name = (name or "").strip()
     if not name:
         raise Refused("Give the token a name, such as the identity provider that will use it.", "name")
     token = "scim_" + secrets.token_urlsafe(32)
-    row = ScimToken(org_id=org.id, name=name[:100], token_hash=_hash(token), prefix=token[:12], created_by_id=actor.id)
+    row = ScimToken(org_id=org.id, name=name[:100], token_hash=token_digest(token), prefix=token[:12], created_by_id=actor.id)
     db.session.add(row)
     db.session.flush()
     record(actor, org, "scim.token_created", target=("scim_token", row.id, row.name), data={"prefix": row.prefix})
@@ -55,7 +51,7 @@ def org_for_authorization(header):
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return None
-    row = db.session.execute(select(ScimToken).where(ScimToken.token_hash == _hash(token))).scalar_one_or_none()
+    row = db.session.execute(select(ScimToken).where(ScimToken.token_hash == token_digest(token))).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()

@@ -177,7 +177,11 @@ def apply_groups(org, user, member, groups, mapping=None):
     if roles_managed_in_tessera(org):
         return member
     mapping = mapping or Mapping.of_org(org)
-    wanted = mapping.resolve(groups)
+    return _apply(org, user, member, mapping.resolve(groups), mapping)
+
+
+def _apply(org, user, member, wanted, mapping):
+    """``wanted`` (a Resolution of ``mapping``) applied: the membership is created when ``member`` is None."""
     if wanted.role is not None:
         member = ensure_member(org, user, wanted.role)
     if not member.role.is_working:
@@ -259,13 +263,9 @@ def sign_in(org, profile, provider, identifier, mapping=None, method="saml"):
         user = find_or_create_user(org, profile)
     link_identity(org, user, provider, identifier)
     update_names(org, user, profile)
-    if member is None:
-        member = org_services._add_member(None, org, user, wanted.role)
-        if wanted.role.is_working:
-            _sync_workspaces(org, user, wanted.workspace_ids, mapping.managed_workspace_ids)
-            _sync_projects(org, user, wanted.project_roles, mapping.managed_project_ids)
-    else:
-        member = apply_groups(org, user, member, profile.groups, mapping)
+    if member is None or not managed_here:
+        # a newcomer takes the mapped role even when roles are managed here: they need one to join
+        member = _apply(org, user, member, wanted, mapping)
     now = utcnow()
     _identity(provider, identifier).last_login_at = now
     user.last_login_at = now
